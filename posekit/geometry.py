@@ -1,0 +1,130 @@
+"""Image geometry shared by every model: letterboxing, rotated ROIs and affine warps.
+
+Plain functions on numpy arrays, checkable without any model. Coordinates are pixels of
+the original image unless a name says ``_norm`` (0..1 of the model input).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RotatedRect:
+    """A square-ish region of the image in pixels, rotated by ``angle_rad`` (counter-clockwise
+    as seen on screen, the way MediaPipe's NormalizedRect rotation is applied)."""
+
+    center_x: float
+    center_y: float
+    width: float
+    height: float
+    angle_rad: float = 0.0
+
+    def scaled(self, factor: float) -> RotatedRect:
+        return RotatedRect(self.center_x, self.center_y, self.width * factor, self.height * factor, self.angle_rad)
+
+    def squared(self) -> RotatedRect:
+        side = max(self.width, self.height)
+        return RotatedRect(self.center_x, self.center_y, side, side, self.angle_rad)
+
+
+def normalize_angle(angle_rad: float) -> float:
+    return angle_rad - 2 * math.pi * math.floor((angle_rad + math.pi) / (2 * math.pi))
+
+
+def rect_from_alignment_points(
+    center_xy: np.ndarray, scale_xy: np.ndarray, target_angle_rad: float = math.pi / 2
+) -> RotatedRect:
+    """ROI from two alignment points, as BlazePose defines them.
+
+    ``center_xy`` is the body centre (mid-hip); ``scale_xy`` lies on the circle that encloses
+    the body, in the head direction for an upright person. The rect is a square of side
+    ``2 * |scale - center|`` rotated so that the centre->scale vector points up.
+    """
+    dx = float(scale_xy[0] - center_xy[0])
+    dy = float(scale_xy[1] - center_xy[1])
+    side = 2.0 * math.hypot(dx, dy)
+    angle = normalize_angle(target_angle_rad - math.atan2(-dy, dx))
+    return RotatedRect(float(center_xy[0]), float(center_xy[1]), side, side, angle)
+
+
+def rect_corners(rect: RotatedRect) -> np.ndarray:
+    """The 4 corners (top-left, top-right, bottom-right, bottom-left of the crop) in pixels."""
+    cos_a, sin_a = math.cos(rect.angle_rad), math.sin(rect.angle_rad)
+    half_w, half_h = rect.width / 2, rect.height / 2
+    local = np.array([[-half_w, -half_h], [half_w, -half_h], [half_w, half_h], [-half_w, half_h]])
+    rotation = np.array([[cos_a, -sin_a], [sin_a, cos_a]])
+    return local @ rotation.T + np.array([rect.center_x, rect.center_y])
+
+
+def crop_rect(image: np.ndarray, rect: RotatedRect, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Warps ``rect`` of ``image`` into a ``size x size`` crop.
+
+    Returns ``(crop, crop_to_image)`` where ``crop_to_image`` is the 2x3 affine mapping crop
+    pixels back to image pixels. Outside the image is filled with black, as MediaPipe does.
+    """
+    corners = rect_corners(rect).astype(np.float32)
+    dst = np.array([[0, 0], [size, 0], [size, size]], dtype=np.float32)
+    image_to_crop = cv2.getAffineTransform(corners[:3], dst)
+    crop = cv2.warpAffine(
+        image, image_to_crop, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+    return crop, cv2.invertAffineTransform(image_to_crop)
+
+
+def apply_affine(points_xy: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    """Applies a 2x3 affine to ``(..., 2)`` points."""
+    return points_xy @ affine[:, :2].T + affine[:, 2]
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """How an image was fitted into a square model input: ``input = image * scale + pad``."""
+
+    scale: float
+    pad_x: float
+    pad_y: float
+
+    def to_image(self, points_xy: np.ndarray) -> np.ndarray:
+        return (points_xy - np.array([self.pad_x, self.pad_y])) / self.scale
+
+
+def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
+    """Resizes keeping the aspect ratio and pads to ``size x size`` (padding centred, black)."""
+    height, width = image.shape[:2]
+    scale = size / max(height, width)
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
+    pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
+    out = np.zeros((size, size, image.shape[2]), dtype=image.dtype)
+    out[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
+    return out, Letterbox(scale=new_w / width, pad_x=float(pad_x), pad_y=float(pad_y))
+
+
+def box_iou_xyxy(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """IoU matrix ``(a, b)`` of boxes given as x0, y0, x1, y1."""
+    tl = np.maximum(boxes_a[:, None, :2], boxes_b[None, :, :2])
+    br = np.minimum(boxes_a[:, None, 2:], boxes_b[None, :, 2:])
+    inter = np.clip(br - tl, 0, None).prod(axis=2)
+    area_a = np.clip(boxes_a[:, 2:] - boxes_a[:, :2], 0, None).prod(axis=1)
+    area_b = np.clip(boxes_b[:, 2:] - boxes_b[:, :2], 0, None).prod(axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+def nms_xyxy(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy non-maximum suppression; returns kept indices, best score first."""
+    order = np.argsort(-scores)
+    keep: list[int] = []
+    while order.size:
+        best = int(order[0])
+        keep.append(best)
+        if order.size == 1:
+            break
+        ious = box_iou_xyxy(boxes[best : best + 1], boxes[order[1:]])[0]
+        order = order[1:][ious <= iou_threshold]
+    return np.array(keep, dtype=np.int64)

@@ -1,0 +1,64 @@
+"""The one interface between posekit and an inference engine: ``run(inputs) -> outputs``.
+
+Models never touch the engine directly, so tests can pass a fake runtime and a GPU or
+onnxruntime backend can slot in behind the same method.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from posekit.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+
+class Runtime(Protocol):
+    """Runs one model: a list of input arrays in, a list of output arrays out, in the
+    model's own tensor order."""
+
+    input_shapes: list[tuple[int, ...]]
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]: ...
+
+
+class LiteRTRuntime:
+    """A ``.tflite`` model on the CPU through ai-edge-litert (XNNPACK)."""
+
+    def __init__(self, model_path: str | Path, num_threads: int = 2) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise ModelError("ai-edge-litert is not installed; `pip install ai-edge-litert`") from exc
+        path = Path(model_path)
+        if not path.is_file():
+            raise ModelError(f"model file not found: {path}")
+        try:
+            self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"{path.name}: cannot load in ai-edge-litert: {exc}") from exc
+        self._inputs = self._interpreter.get_input_details()
+        # Outputs ordered by tensor name (Identity, Identity_1, ...) so callers index them
+        # the way the model was exported, not by the interpreter's internal order.
+        self._outputs = sorted(self._interpreter.get_output_details(), key=lambda d: _tensor_order(d["name"]))
+        self.input_shapes = [tuple(int(v) for v in d["shape"]) for d in self._inputs]
+        self.input_dtypes = [np.dtype(d["dtype"]) for d in self._inputs]
+        self.name = path.name
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        for detail, array in zip(self._inputs, inputs, strict=True):
+            self._interpreter.set_tensor(detail["index"], np.ascontiguousarray(array, dtype=detail["dtype"]))
+        self._interpreter.invoke()
+        return [self._interpreter.get_tensor(d["index"]) for d in self._outputs]
+
+
+def _tensor_order(name: str) -> tuple[str, int]:
+    base, _, suffix = name.rpartition("_")
+    if suffix.isdigit():
+        return (base, int(suffix))
+    return (name, -1)
