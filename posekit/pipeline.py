@@ -1,5 +1,13 @@
-"""The image pipeline: detector -> landmark model -> fusion -> :class:`~posekit.results.Poses`.
+"""The image pipeline: detector -> keypoint and landmark models -> pose NMS -> ``Poses``.
 
+1. **Detect** every person: MoveNet MultiPose (boxes, scores, rough COCO-17), or BlazePose's
+   own detector for single-person work.
+2. **COCO-17**: MoveNet SinglePose (Thunder by default) on a square crop around each box.
+3. **Pose NMS**: two boxes on one person give one pose; the lower-scored copy is dropped.
+4. **BlazePose-33** (lite/full/heavy) on a rotated ROI placed from the COCO-17 torso:
+   33 landmarks with visibility, and 3D world coordinates in metres.
+
+Each person's score is the detector's score times the mean COCO-17 keypoint confidence.
 ``PoseEstimator`` is created once (it loads the models) and called per image.
 """
 
@@ -7,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -17,104 +27,167 @@ import numpy as np
 from posekit.detect.blazepose_detector import BlazePoseDetector
 from posekit.detect.movenet import MoveNetMultiPose, PersonCandidates
 from posekit.errors import UsageError
-from posekit.geometry import RotatedRect, nms_xyxy, normalize_angle
+from posekit.eval.oks import compute_oks
+from posekit.geometry import RotatedRect, normalize_angle
 from posekit.landmarks.blazepose import BlazePoseLandmarker, BlazePoseLandmarks
+from posekit.landmarks.movenet_single import MoveNetSinglePose
 from posekit.models import model_path
 from posekit.results import Keypoints, Poses
-from posekit.runtime import LiteRTRuntime
+from posekit.runtime import LiteRTRuntime, Runtime
 from posekit.schemas import BLAZEPOSE33, COCO17, CONVERSIONS, Coco17Keypoint
 
 logger = logging.getLogger(__name__)
 
-LandmarkModel = Literal["lite", "full", "heavy"]
+LandmarkModel = Literal["lite", "full", "heavy", "none"]
+KeypointModel = Literal["thunder", "lightning", "none"]
 DetectorName = Literal["movenet", "blazepose"]
+RuntimeFactory = Callable[[Path, int], Runtime]
 
-_LANDMARK_FILES: dict[str, str] = {
+_LANDMARK_FILES = {
     "lite": "pose_landmark_lite.tflite",
     "full": "pose_landmark_full.tflite",
     "heavy": "pose_landmark_heavy.tflite",
 }
-_BLAZEPOSE_TO_COCO = np.array([src[0][0] for src in CONVERSIONS[("blazepose33", "coco17")].sources])
+_KEYPOINT_FILES = {
+    "thunder": "movenet_singlepose_thunder.tflite",
+    "lightning": "movenet_singlepose_lightning.tflite",
+}
+_BLAZEPOSE_TO_COCO = np.array([recipe[0][0] for recipe in CONVERSIONS[("blazepose33", "coco17")].sources])
 
 
 @dataclass(frozen=True)
 class EstimatorOptions:
     """Everything that configures a :class:`PoseEstimator`.
 
-    * ``landmark_model``: BlazePose size, ``lite`` | ``full`` | ``heavy`` (slower, more precise).
-    * ``detector``: ``movenet`` (MoveNet MultiPose, finds up to 6 people per pass) or
-      ``blazepose`` (BlazePose's own detector, mostly one person).
+    * ``detector``: ``movenet`` (MoveNet MultiPose, up to 6 people per image) or ``blazepose``
+      (BlazePose's detector: mostly one person, for single-person footage).
+    * ``keypoint_model``: per-person COCO-17 model, ``thunder`` (accurate), ``lightning``
+      (about 4x faster) or ``none`` (keep the detector's own keypoints).
+    * ``landmark_model``: BlazePose size for the 33 landmarks and world coordinates,
+      ``lite`` | ``full`` | ``heavy``, or ``none`` to skip them (COCO-17 only).
+    * ``landmark_refine``: run BlazePose twice, the second time on the ROI its own alignment
+      points give (as MediaPipe does across frames).
     * ``min_person_score``: people scoring below this are dropped.
-    * ``refine``: run the landmark model a second time on the ROI its own alignment points give.
-    * ``num_threads``: CPU threads per model.
-    * ``max_image_pixels``: larger images are refused before decoding.
+    * ``pose_nms_oks``: two poses this similar (OKS) are one person.
+    * ``num_threads``: CPU threads per model. ``max_image_pixels``: larger images are refused.
     """
 
-    landmark_model: LandmarkModel = "full"
     detector: DetectorName = "movenet"
-    min_person_score: float = 0.15
-    refine: bool = True
+    keypoint_model: KeypointModel = "thunder"
+    landmark_model: LandmarkModel = "full"
+    landmark_refine: bool = False
+    min_person_score: float = 0.05
+    detector_min_score: float = 0.1
+    pose_nms_oks: float = 0.5
     num_threads: int = 2
     max_image_pixels: int = 50_000_000
-    detector_min_score: float = field(default=0.1)
 
     def __post_init__(self) -> None:
-        if self.landmark_model not in _LANDMARK_FILES:
-            raise UsageError(f"landmark_model must be one of {sorted(_LANDMARK_FILES)}, not {self.landmark_model!r}")
-        if self.detector not in ("movenet", "blazepose"):
-            raise UsageError(f"detector must be 'movenet' or 'blazepose', not {self.detector!r}")
+        choices = {
+            "detector": ("movenet", "blazepose"),
+            "keypoint_model": ("thunder", "lightning", "none"),
+            "landmark_model": ("lite", "full", "heavy", "none"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise UsageError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        if self.detector == "blazepose" and self.landmark_model == "none":
+            raise UsageError("detector='blazepose' needs a landmark model; pick landmark_model lite, full or heavy")
 
 
 def roi_from_coco17(xy: np.ndarray, confidence: np.ndarray, box_xyxy: np.ndarray, min_conf: float = 0.2) -> RotatedRect:
-    """The BlazePose ROI for a person seen by the detector's COCO-17 keypoints.
+    """The BlazePose ROI for a person seen as COCO-17 keypoints.
 
     Mirrors BlazePose's own alignment: centred on the mid-hip, turned so the hips->shoulders
-    direction points up, big enough to hold every confident keypoint. Falls back to the box
-    when the torso is not visible.
+    direction points up, big enough to hold every confident keypoint (then 1.25x, as MediaPipe
+    enlarges its ROI). Falls back to the box when the torso is not visible.
     """
     seen = confidence >= min_conf
     hips = [Coco17Keypoint.LEFT_HIP, Coco17Keypoint.RIGHT_HIP]
     shoulders = [Coco17Keypoint.LEFT_SHOULDER, Coco17Keypoint.RIGHT_SHOULDER]
-    box_center = (box_xyxy[:2] + box_xyxy[2:]) / 2
-    box_side = float(max(box_xyxy[2] - box_xyxy[0], box_xyxy[3] - box_xyxy[1]))
     if seen[hips].all() and seen[shoulders].all():
         mid_hip = xy[hips].mean(axis=0)
-        mid_shoulder = xy[shoulders].mean(axis=0)
-        up = mid_shoulder - mid_hip
+        up = xy[shoulders].mean(axis=0) - mid_hip
         angle = normalize_angle(math.pi / 2 - math.atan2(-up[1], up[0]))
-        radius = float(np.max(np.linalg.norm(xy[seen] - mid_hip, axis=1)))
-        radius = max(radius, 1.2 * float(np.linalg.norm(up)))
-        side = 2.0 * radius * 1.15
+        # The torso alone sets a floor on the size when limbs are not visible.
+        radius = max(float(np.max(np.linalg.norm(xy[seen] - mid_hip, axis=1))), 1.2 * float(np.linalg.norm(up)))
+        side = 2.0 * radius * 1.25
         return RotatedRect(float(mid_hip[0]), float(mid_hip[1]), side, side, angle)
-    return RotatedRect(float(box_center[0]), float(box_center[1]), box_side * 1.25, box_side * 1.25, 0.0)
+    center = (box_xyxy[:2] + box_xyxy[2:]) / 2
+    side = float(max(box_xyxy[2] - box_xyxy[0], box_xyxy[3] - box_xyxy[1])) * 1.25
+    return RotatedRect(float(center[0]), float(center[1]), side, side, 0.0)
+
+
+def pose_nms(
+    coco_xy: np.ndarray, coco_conf: np.ndarray, boxes_xyxy: np.ndarray, scores: np.ndarray, oks_threshold: float
+) -> np.ndarray:
+    """Indices of the poses to keep, best first: a pose whose OKS to a kept one exceeds the
+    threshold is the same person seen from a second box."""
+    order = np.argsort(-scores, kind="stable")
+    kept: list[int] = []
+    for index in order:
+        if kept:
+            # Treat kept poses as ground truth: confident points count, area from the box.
+            kept_arr = np.array(kept)
+            gt = np.concatenate([coco_xy[kept_arr], 2.0 * (coco_conf[kept_arr] >= 0.2)[..., None]], axis=2)
+            sizes = boxes_xyxy[kept_arr, 2:] - boxes_xyxy[kept_arr, :2]
+            areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53  # COCO's segment area is ~half the box
+            candidate = np.concatenate([coco_xy[index], np.ones((17, 1))], axis=1)[None]
+            if compute_oks(gt, areas, np.zeros((len(kept), 4)), candidate, COCO17.sigmas).max() > oks_threshold:
+                continue
+        kept.append(int(index))
+    return np.array(kept, dtype=np.int64)
+
+
+class _StageClock:
+    """Adds each stage's wall time (ms) to a caller-supplied dict, if one was given."""
+
+    def __init__(self, timings_ms: MutableMapping[str, float] | None) -> None:
+        self.timings_ms = timings_ms
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self.timings_ms is not None:
+            self.timings_ms[stage] = self.timings_ms.get(stage, 0.0) + 1000.0 * (now - self._last)
+        self._last = now
 
 
 class PoseEstimator:
     """Multi-person body pose for single images.
 
-    >>> with PoseEstimator() as estimator:           # doctest: +SKIP
-    ...     poses = estimator(cv2.imread("people.jpg"))  # BGR, as OpenCV reads it
-    ...     poses.keypoints["coco17"].xy              # (n, 17, 2) pixels
+    >>> with PoseEstimator() as estimator:                 # doctest: +SKIP
+    ...     poses = estimator(cv2.imread("people.jpg"))    # BGR, as OpenCV reads it
+    ...     poses.keypoints["coco17"].xy                   # (n, 17, 2) pixels
 
-    Images are numpy ``uint8`` arrays in **BGR** order (OpenCV's), HxWx3; use
-    ``estimate_rgb`` for RGB arrays. ``predict(path)`` reads a file.
+    Images are numpy ``uint8`` arrays in **BGR** order (OpenCV's), HxWx3; ``estimate_rgb``
+    takes RGB. ``predict(path)`` reads a file (grayscale, RGBA and 16-bit are converted).
+    ``runtime_factory`` builds the inference runtime for a model file (tests pass a fake).
     """
 
-    def __init__(self, options: EstimatorOptions | None = None) -> None:
+    def __init__(self, options: EstimatorOptions | None = None, runtime_factory: RuntimeFactory | None = None) -> None:
         self.options = options or EstimatorOptions()
+        make = runtime_factory or (lambda path, threads: LiteRTRuntime(path, threads))
         threads = self.options.num_threads
-        self._landmarker = BlazePoseLandmarker(
-            LiteRTRuntime(model_path(_LANDMARK_FILES[self.options.landmark_model]), threads)
-        )
+        self._movenet: MoveNetMultiPose | None = None
+        self._blazepose_detector: BlazePoseDetector | None = None
         if self.options.detector == "movenet":
-            self._movenet: MoveNetMultiPose | None = MoveNetMultiPose(
-                LiteRTRuntime(model_path("movenet_multipose_lightning.tflite"), threads),
+            self._movenet = MoveNetMultiPose(
+                make(model_path("movenet_multipose_lightning.tflite"), threads),
                 min_score=self.options.detector_min_score,
             )
-            self._blazepose_detector: BlazePoseDetector | None = None
         else:
-            self._movenet = None
-            self._blazepose_detector = BlazePoseDetector(LiteRTRuntime(model_path("pose_detection.tflite"), threads))
+            self._blazepose_detector = BlazePoseDetector(make(model_path("pose_detection.tflite"), threads))
+        self._keypoint_model = None
+        if self.options.keypoint_model != "none":
+            self._keypoint_model = MoveNetSinglePose(
+                make(model_path(_KEYPOINT_FILES[self.options.keypoint_model]), threads)
+            )
+        self._landmarker = None
+        if self.options.landmark_model != "none":
+            self._landmarker = BlazePoseLandmarker(
+                make(model_path(_LANDMARK_FILES[self.options.landmark_model]), threads)
+            )
 
     def __enter__(self) -> PoseEstimator:
         return self
@@ -123,105 +196,114 @@ class PoseEstimator:
         self.close()
 
     def close(self) -> None:
-        """Releases the models (kept for symmetry with video sources; interpreters free on GC)."""
+        """Drops the models; the estimator cannot be used afterwards."""
+        self._movenet = self._blazepose_detector = self._keypoint_model = self._landmarker = None
 
     def predict(self, path: str | Path) -> Poses:
         from posekit.io.images import read_image
 
         return self(read_image(path, max_pixels=self.options.max_image_pixels))
 
-    def __call__(self, image_bgr: np.ndarray) -> Poses:
+    def __call__(self, image_bgr: np.ndarray, timings_ms: MutableMapping[str, float] | None = None) -> Poses:
         _check_image(image_bgr)
-        return self.estimate_rgb(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
+        return self.estimate_rgb(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), timings_ms)
 
-    def estimate_rgb(self, image_rgb: np.ndarray) -> Poses:
+    def estimate_rgb(self, image_rgb: np.ndarray, timings_ms: MutableMapping[str, float] | None = None) -> Poses:
+        """Poses in an RGB image; fills ``timings_ms`` (detect, keypoints, landmarks, post) if given."""
         _check_image(image_rgb)
+        if self._movenet is None and self._blazepose_detector is None:
+            raise UsageError("this PoseEstimator was closed; create a new one")
+        clock = _StageClock(timings_ms)
         image_size = (int(image_rgb.shape[0]), int(image_rgb.shape[1]))
-        people: list[tuple[BlazePoseLandmarks, np.ndarray, np.ndarray, float]] = []
-        if self._movenet is not None:
-            candidates = self._movenet(image_rgb)
+        if self._blazepose_detector is not None:
+            return self._single_person_path(image_rgb, image_size, clock)
+
+        assert self._movenet is not None
+        candidates = self._movenet(image_rgb)
+        clock.lap("detect")
+        coco_xy, coco_conf = candidates.coco17_xy.copy(), candidates.coco17_confidence.copy()
+        if self._keypoint_model is not None:
             for i in range(len(candidates)):
-                roi = roi_from_coco17(candidates.coco17_xy[i], candidates.coco17_confidence[i], candidates.boxes_xyxy[i])
-                people.append(self._person(image_rgb, roi, candidates, i))
-        else:
-            assert self._blazepose_detector is not None
-            detections = self._blazepose_detector(image_rgb)
-            for roi, score in zip(detections.rois, detections.scores, strict=True):
-                people.append(self._person(image_rgb, roi, None, float(score)))
-        return _assemble(people, image_size, self.options.min_person_score)
+                coco_xy[i], coco_conf[i] = self._keypoint_model(image_rgb, candidates.boxes_xyxy[i])
+        clock.lap("keypoints")
+        scores = candidates.scores * coco_conf.mean(axis=1)
+        keep = pose_nms(coco_xy, coco_conf, candidates.boxes_xyxy, scores, self.options.pose_nms_oks)
+        keep = keep[scores[keep] >= self.options.min_person_score]
+        clock.lap("post")
+        people = candidates.select(keep)
+        coco_xy, coco_conf, scores = coco_xy[keep], coco_conf[keep], scores[keep]
+        landmarks = [
+            self._landmarks(image_rgb, roi_from_coco17(coco_xy[i], coco_conf[i], people.boxes_xyxy[i]))
+            for i in range(len(keep))
+        ] if self._landmarker is not None else None
+        clock.lap("landmarks")
+        poses = _assemble(people, coco_xy, coco_conf, scores, landmarks, image_size)
+        clock.lap("post")
+        return poses
 
-    def _person(
-        self, image_rgb: np.ndarray, roi: RotatedRect, candidates: PersonCandidates | None, index_or_score: float
-    ) -> tuple[BlazePoseLandmarks, np.ndarray, np.ndarray, float]:
+    def _landmarks(self, image_rgb: np.ndarray, roi: RotatedRect) -> BlazePoseLandmarks:
+        assert self._landmarker is not None
         landmarks = self._landmarker(image_rgb, roi)
-        if self.options.refine:
+        if self.options.landmark_refine:
             landmarks = self._landmarker(image_rgb, landmarks.next_roi)
-        blaze_coco_xy = landmarks.xy[_BLAZEPOSE_TO_COCO]
-        blaze_coco_conf = landmarks.visibility[_BLAZEPOSE_TO_COCO] * landmarks.pose_score
-        if candidates is None:
-            return landmarks, blaze_coco_xy, blaze_coco_conf, float(index_or_score) * landmarks.pose_score
-        i = int(index_or_score)
-        coco_xy, coco_conf = fuse_coco17(
-            candidates.coco17_xy[i], candidates.coco17_confidence[i], blaze_coco_xy, blaze_coco_conf
-        )
-        score = person_score(float(candidates.scores[i]), coco_conf, landmarks.pose_score)
-        return landmarks, coco_xy, coco_conf, score
+        return landmarks
 
-
-def fuse_coco17(
-    detector_xy: np.ndarray, detector_conf: np.ndarray, landmark_xy: np.ndarray, landmark_conf: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Confidence-weighted mean of the detector's and the landmark model's COCO-17 points."""
-    weights_det = detector_conf[:, None]
-    weights_lm = landmark_conf[:, None]
-    total = np.maximum(weights_det + weights_lm, 1e-6)
-    xy = (detector_xy * weights_det + landmark_xy * weights_lm) / total
-    return xy.astype(np.float32), np.maximum(detector_conf, landmark_conf).astype(np.float32)
-
-
-def person_score(detector_score: float, keypoint_conf: np.ndarray, pose_score: float) -> float:
-    """The ranking score COCO AP sorts by."""
-    return float(detector_score * pose_score)
+    def _single_person_path(self, image_rgb: np.ndarray, image_size: tuple[int, int], clock: _StageClock) -> Poses:
+        assert self._blazepose_detector is not None
+        detections = self._blazepose_detector(image_rgb)
+        clock.lap("detect")
+        landmarks = [self._landmarks(image_rgb, roi) for roi in detections.rois]
+        clock.lap("landmarks")
+        n = len(landmarks)
+        coco_xy = np.array([lm.xy[_BLAZEPOSE_TO_COCO] for lm in landmarks], np.float32).reshape(n, 17, 2)
+        coco_conf = np.array([lm.visibility[_BLAZEPOSE_TO_COCO] for lm in landmarks], np.float32).reshape(n, 17)
+        scores = detections.scores * np.array([lm.pose_score for lm in landmarks], np.float32)
+        people = PersonCandidates(detections.boxes_xyxy, detections.scores, coco_xy, coco_conf)
+        keep = np.flatnonzero(scores >= self.options.min_person_score)
+        poses = _assemble(people.select(keep), coco_xy[keep], coco_conf[keep], scores[keep],
+                          [landmarks[i] for i in keep], image_size)
+        clock.lap("post")
+        return poses
 
 
 def _assemble(
-    people: list[tuple[BlazePoseLandmarks, np.ndarray, np.ndarray, float]],
+    people: PersonCandidates,
+    coco_xy: np.ndarray,
+    coco_conf: np.ndarray,
+    scores: np.ndarray,
+    landmarks: list[BlazePoseLandmarks] | None,
     image_size: tuple[int, int],
-    min_score: float,
 ) -> Poses:
-    people = [p for p in people if p[3] >= min_score]
-    if not people:
-        return Poses.empty(image_size, (COCO17, BLAZEPOSE33))
-    coco_xy = np.stack([p[1] for p in people])
-    coco_conf = np.stack([p[2] for p in people])
-    scores = np.array([p[3] for p in people], np.float32)
-    boxes = _boxes_from_keypoints(coco_xy, coco_conf)
-    keep = nms_xyxy(boxes, scores, 0.8)
-    blaze_xy = np.stack([p[0].xy for p in people])
-    blaze_conf = np.stack([p[0].visibility * p[0].pose_score for p in people])
-    world = np.stack([p[0].world_xyz for p in people])
-    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
+    n = len(people)
+    boxes = _person_boxes(people.boxes_xyxy, coco_xy, coco_conf, image_size)
+    keypoints = {"coco17": Keypoints(COCO17, coco_xy, coco_conf)}
+    world = None
+    if landmarks is not None:
+        blaze_xy = np.array([lm.xy for lm in landmarks], np.float32).reshape(n, 33, 2)
+        blaze_conf = np.array([lm.visibility for lm in landmarks], np.float32).reshape(n, 33)
+        keypoints["blazepose33"] = Keypoints(BLAZEPOSE33, blaze_xy, blaze_conf)
+        world = np.array([lm.world_xyz for lm in landmarks], np.float32).reshape(n, 33, 3)
     return Poses(
-        bbox_xywh=xywh[keep],
-        score=scores[keep],
-        keypoints={
-            "coco17": Keypoints(COCO17, coco_xy[keep], coco_conf[keep]),
-            "blazepose33": Keypoints(BLAZEPOSE33, blaze_xy[keep], blaze_conf[keep]),
-        },
+        bbox_xywh=np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1),
+        score=scores,
+        keypoints=keypoints,
         image_size=image_size,
-        world_xyz=world[keep],
+        world_xyz=world,
     )
 
 
-def _boxes_from_keypoints(xy: np.ndarray, confidence: np.ndarray, min_conf: float = 0.2) -> np.ndarray:
-    boxes = np.zeros((xy.shape[0], 4), np.float32)
-    for i in range(xy.shape[0]):
-        seen = xy[i][confidence[i] >= min_conf]
-        if len(seen) == 0:
-            seen = xy[i]
-        boxes[i, :2] = seen.min(axis=0)
-        boxes[i, 2:] = seen.max(axis=0)
-    return boxes
+def _person_boxes(
+    detector_boxes: np.ndarray, coco_xy: np.ndarray, coco_conf: np.ndarray, image_size: tuple[int, int]
+) -> np.ndarray:
+    """The detector's box grown to hold every confident keypoint, clipped to the image."""
+    boxes = detector_boxes.reshape(-1, 4).copy()
+    for i in range(len(boxes)):
+        seen = coco_xy[i][coco_conf[i] >= 0.3]
+        if len(seen):
+            boxes[i, :2] = np.minimum(boxes[i, :2], seen.min(axis=0))
+            boxes[i, 2:] = np.maximum(boxes[i, 2:], seen.max(axis=0))
+    height, width = image_size
+    return np.clip(boxes, 0, [width, height, width, height]).astype(np.float32)
 
 
 def _check_image(image: np.ndarray) -> None:
@@ -230,5 +312,7 @@ def _check_image(image: np.ndarray) -> None:
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise UsageError(
             f"expected an HxWx3 uint8 image, got shape {image.shape} dtype {image.dtype}; "
-            "read files with posekit.io.images.read_image, which converts grayscale/RGBA/16-bit"
+            "read files with posekit.io.images.read_image, which converts grayscale, RGBA and 16-bit"
         )
+    if image.shape[0] < 2 or image.shape[1] < 2:
+        raise UsageError(f"image of {image.shape[1]}x{image.shape[0]} pixels is too small to hold a person")
