@@ -59,20 +59,24 @@ def load_dev_sets(data_dir: Path) -> dict[str, tuple[dict, Path]]:
         if (data_dir / name / "annotations.json").exists():
             sets[name] = (json.loads((data_dir / name / "annotations.json").read_text()), data_dir / name / "images")
         else:  # the copies bundled with the tests
-            sets[name] = (json.loads((ROOT / "tests/data/annotations" / f"{name}.json").read_text()),
-                          ROOT / "tests/data/images")
+            sets[name] = (
+                json.loads((ROOT / "tests/data/annotations" / f"{name}.json").read_text()),
+                ROOT / "tests/data/images",
+            )
     return sets
 
 
 def pool(sets: dict[str, tuple[dict, Path]]) -> tuple[dict, dict[int, Path]]:
     images, annotations, paths = [], [], {}
-    for n, (name, (data, image_dir)) in enumerate(sets.items()):
+    for n, (data, image_dir) in enumerate(sets.values()):
         offset = (n + 1) * 10**10  # keeps every set's ids apart
         for image in data["images"]:
             images.append({**image, "id": image["id"] + offset})
             paths[image["id"] + offset] = image_dir / image["file_name"]
-        annotations += [{**a, "image_id": a["image_id"] + offset, "id": len(annotations) + i + 1}
-                        for i, a in enumerate(data["annotations"])]
+        annotations += [
+            {**a, "image_id": a["image_id"] + offset, "id": len(annotations) + i + 1}
+            for i, a in enumerate(data["annotations"])
+        ]
     return {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "person"}]}, paths
 
 
@@ -92,25 +96,38 @@ def ap_table(sets: dict[str, tuple[dict, Path]]) -> None:
                 results += poses.to_coco(image_id)
         pooled_metrics = evaluate_keypoints(pooled, results, COCO17.sigmas)
         per_set = []
-        for n, name in enumerate(sets):
+        for n in range(len(sets)):
             low, high = (n + 1) * 10**10, (n + 2) * 10**10
-            subset = {**pooled, "images": [i for i in pooled["images"] if low <= i["id"] < high],
-                      "annotations": [a for a in pooled["annotations"] if low <= a["image_id"] < high]}
-            per_set.append(evaluate_keypoints(subset, [r for r in results if low <= r["image_id"] < high],
-                                              COCO17.sigmas)["AP"])
+            subset = {
+                **pooled,
+                "images": [i for i in pooled["images"] if low <= i["id"] < high],
+                "annotations": [a for a in pooled["annotations"] if low <= a["image_id"] < high],
+            }
+            per_set.append(
+                evaluate_keypoints(subset, [r for r in results if low <= r["image_id"] < high], COCO17.sigmas)["AP"]
+            )
         m = pooled_metrics
-        print(f"| {label} | **{m['AP']:.3f}** | {m['AP50']:.3f} | {m['AP75']:.3f} | {m['AR']:.3f} | "
-              + " | ".join(f"{v:.3f}" for v in per_set) + f" | {1000 * elapsed / len(decoded):.0f} |")
+        print(
+            f"| {label} | **{m['AP']:.3f}** | {m['AP50']:.3f} | {m['AP75']:.3f} | {m['AR']:.3f} | "
+            + " | ".join(f"{v:.3f}" for v in per_set)
+            + f" | {1000 * elapsed / len(decoded):.0f} |"
+        )
 
 
 def speed_table(images: dict[str, Path], repeats: int) -> None:
     print(f"\n### Steady-state ms per image (median of {repeats}, after 3 warm-up runs)\n")
-    print("| variant | image | people | decode | detect | keypoints | landmarks | post | end-to-end "
-          "| model invoke | overhead |")
+    print(
+        "| variant | image | people | decode | detect | keypoints | landmarks | post | end-to-end "
+        "| model invoke | overhead |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for label, options in VARIANTS.items():
         counter: dict[str, float] = {}
-        with PoseEstimator(options, runtime_factory=lambda p, t: TimedRuntime(LiteRTRuntime(p, t), counter)) as est:
+
+        def timed(path: Path, threads: int, counter: dict[str, float] = counter) -> TimedRuntime:
+            return TimedRuntime(LiteRTRuntime(path, threads), counter)
+
+        with PoseEstimator(options, runtime_factory=timed) as est:
             for image_name, path in images.items():
                 rows: list[dict[str, float]] = []
                 people = 0
@@ -130,9 +147,11 @@ def speed_table(images: dict[str, Path], repeats: int) -> None:
                 def med(key: str, rows: list[dict[str, float]] = rows) -> float:
                     return statistics.median(r.get(key, 0.0) for r in rows)
 
-                print(f"| {label} | {image_name} | {people} | {med('decode'):.1f} | {med('detect'):.1f} | "
-                      f"{med('keypoints'):.1f} | {med('landmarks'):.1f} | {med('post'):.1f} | "
-                      f"**{med('total'):.1f}** | {med('invoke'):.1f} | {med('total') - med('invoke'):.1f} |")
+                print(
+                    f"| {label} | {image_name} | {people} | {med('decode'):.1f} | {med('detect'):.1f} | "
+                    f"{med('keypoints'):.1f} | {med('landmarks'):.1f} | {med('post'):.1f} | "
+                    f"**{med('total'):.1f}** | {med('invoke'):.1f} | {med('total') - med('invoke'):.1f} |"
+                )
 
 
 def main() -> None:
@@ -144,8 +163,13 @@ def main() -> None:
     if not args.skip_ap:
         ap_table(load_dev_sets(args.data))
     images = ROOT / "tests" / "data" / "images"
-    speed_table({"1 person (000000000785, 640x425)": images / "000000000785.jpg",
-                 "4 people (000000196141, 640x429)": images / "000000196141.jpg"}, args.repeats)
+    speed_table(
+        {
+            "1 person (000000000785, 640x425)": images / "000000000785.jpg",
+            "4 people (000000196141, 640x429)": images / "000000196141.jpg",
+        },
+        args.repeats,
+    )
 
 
 if __name__ == "__main__":

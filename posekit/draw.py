@@ -44,10 +44,12 @@ def draw_keypoints(image_bgr: np.ndarray, points: Keypoints, *, min_confidence: 
         pixel = np.nan_to_num(xy).round().astype(np.int32)
         for a, b in points.schema.edges:
             if shown[a] and shown[b]:
-                cv2.line(canvas, tuple(pixel[a]), tuple(pixel[b]), _edge_colour(points.schema, a, b),
-                         thickness, cv2.LINE_AA)
+                cv2.line(
+                    canvas, tuple(pixel[a]), tuple(pixel[b]), _edge_colour(points.schema, a, b), thickness, cv2.LINE_AA
+                )
         for i in np.flatnonzero(shown):
-            cv2.circle(canvas, tuple(pixel[i]), radius, confidence_colour(points.confidence[person, i]), -1, cv2.LINE_AA)
+            colour = confidence_colour(points.confidence[person, i])
+            cv2.circle(canvas, tuple(pixel[i]), radius, colour, -1, cv2.LINE_AA)
     return canvas
 
 
@@ -83,8 +85,10 @@ def draw_poses(
             if poses.track_id is not None:
                 label = f"#{int(poses.track_id[i])} {label}"
             origin = (int(x), max(int(y) - 4, 12))
-            cv2.putText(canvas, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness + 2,
-                        cv2.LINE_AA)
-            cv2.putText(canvas, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), thickness,
-                        cv2.LINE_AA)
+            cv2.putText(
+                canvas, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA
+            )
+            cv2.putText(
+                canvas, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), thickness, cv2.LINE_AA
+            )
     return canvas

@@ -232,10 +232,14 @@ class PoseEstimator:
         clock.lap("post")
         people = candidates.select(keep)
         coco_xy, coco_conf, scores = coco_xy[keep], coco_conf[keep], scores[keep]
-        landmarks = [
-            self._landmarks(image_rgb, roi_from_coco17(coco_xy[i], coco_conf[i], people.boxes_xyxy[i]))
-            for i in range(len(keep))
-        ] if self._landmarker is not None else None
+        landmarks = (
+            [
+                self._landmarks(image_rgb, roi_from_coco17(coco_xy[i], coco_conf[i], people.boxes_xyxy[i]))
+                for i in range(len(keep))
+            ]
+            if self._landmarker is not None
+            else None
+        )
         clock.lap("landmarks")
         poses = _assemble(people, coco_xy, coco_conf, scores, landmarks, image_size)
         clock.lap("post")
@@ -260,8 +264,9 @@ class PoseEstimator:
         scores = detections.scores * np.array([lm.pose_score for lm in landmarks], np.float32)
         people = PersonCandidates(detections.boxes_xyxy, detections.scores, coco_xy, coco_conf)
         keep = np.flatnonzero(scores >= self.options.min_person_score)
-        poses = _assemble(people.select(keep), coco_xy[keep], coco_conf[keep], scores[keep],
-                          [landmarks[i] for i in keep], image_size)
+        poses = _assemble(
+            people.select(keep), coco_xy[keep], coco_conf[keep], scores[keep], [landmarks[i] for i in keep], image_size
+        )
         clock.lap("post")
         return poses
 

@@ -67,6 +67,7 @@ def _edges(names: tuple[str, ...], pairs: list[tuple[str, str]]) -> tuple[tuple[
 
 # --- BlazePose 33 (MediaPipe Pose landmark order) --------------------------------------
 
+
 class BlazePoseLandmark(IntEnum):
     NOSE = 0
     LEFT_EYE_INNER = 1
@@ -110,23 +111,47 @@ BLAZEPOSE33 = KeypointSchema(
     edges=_edges(
         _BP_NAMES,
         [
-            ("nose", "left_eye_inner"), ("left_eye_inner", "left_eye"), ("left_eye", "left_eye_outer"),
-            ("left_eye_outer", "left_ear"), ("nose", "right_eye_inner"), ("right_eye_inner", "right_eye"),
-            ("right_eye", "right_eye_outer"), ("right_eye_outer", "right_ear"), ("mouth_left", "mouth_right"),
-            ("left_shoulder", "right_shoulder"), ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
-            ("left_wrist", "left_pinky"), ("left_wrist", "left_index"), ("left_wrist", "left_thumb"),
-            ("left_pinky", "left_index"), ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
-            ("right_wrist", "right_pinky"), ("right_wrist", "right_index"), ("right_wrist", "right_thumb"),
-            ("right_pinky", "right_index"), ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip"),
-            ("left_hip", "right_hip"), ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
-            ("left_ankle", "left_heel"), ("left_heel", "left_foot_index"), ("left_ankle", "left_foot_index"),
-            ("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("right_ankle", "right_heel"),
-            ("right_heel", "right_foot_index"), ("right_ankle", "right_foot_index"),
+            ("nose", "left_eye_inner"),
+            ("left_eye_inner", "left_eye"),
+            ("left_eye", "left_eye_outer"),
+            ("left_eye_outer", "left_ear"),
+            ("nose", "right_eye_inner"),
+            ("right_eye_inner", "right_eye"),
+            ("right_eye", "right_eye_outer"),
+            ("right_eye_outer", "right_ear"),
+            ("mouth_left", "mouth_right"),
+            ("left_shoulder", "right_shoulder"),
+            ("left_shoulder", "left_elbow"),
+            ("left_elbow", "left_wrist"),
+            ("left_wrist", "left_pinky"),
+            ("left_wrist", "left_index"),
+            ("left_wrist", "left_thumb"),
+            ("left_pinky", "left_index"),
+            ("right_shoulder", "right_elbow"),
+            ("right_elbow", "right_wrist"),
+            ("right_wrist", "right_pinky"),
+            ("right_wrist", "right_index"),
+            ("right_wrist", "right_thumb"),
+            ("right_pinky", "right_index"),
+            ("left_shoulder", "left_hip"),
+            ("right_shoulder", "right_hip"),
+            ("left_hip", "right_hip"),
+            ("left_hip", "left_knee"),
+            ("left_knee", "left_ankle"),
+            ("left_ankle", "left_heel"),
+            ("left_heel", "left_foot_index"),
+            ("left_ankle", "left_foot_index"),
+            ("right_hip", "right_knee"),
+            ("right_knee", "right_ankle"),
+            ("right_ankle", "right_heel"),
+            ("right_heel", "right_foot_index"),
+            ("right_ankle", "right_foot_index"),
         ],
     ),
 )
 
 # --- COCO 17 -------------------------------------------------------------------------------
+
 
 class Coco17Keypoint(IntEnum):
     NOSE = 0
@@ -156,12 +181,25 @@ COCO17 = KeypointSchema(
     edges=_edges(
         _COCO_NAMES,
         [
-            ("left_ankle", "left_knee"), ("left_knee", "left_hip"), ("right_ankle", "right_knee"),
-            ("right_knee", "right_hip"), ("left_hip", "right_hip"), ("left_shoulder", "left_hip"),
-            ("right_shoulder", "right_hip"), ("left_shoulder", "right_shoulder"), ("left_shoulder", "left_elbow"),
-            ("right_shoulder", "right_elbow"), ("left_elbow", "left_wrist"), ("right_elbow", "right_wrist"),
-            ("left_eye", "right_eye"), ("nose", "left_eye"), ("nose", "right_eye"), ("left_eye", "left_ear"),
-            ("right_eye", "right_ear"), ("left_ear", "left_shoulder"), ("right_ear", "right_shoulder"),
+            ("left_ankle", "left_knee"),
+            ("left_knee", "left_hip"),
+            ("right_ankle", "right_knee"),
+            ("right_knee", "right_hip"),
+            ("left_hip", "right_hip"),
+            ("left_shoulder", "left_hip"),
+            ("right_shoulder", "right_hip"),
+            ("left_shoulder", "right_shoulder"),
+            ("left_shoulder", "left_elbow"),
+            ("right_shoulder", "right_elbow"),
+            ("left_elbow", "left_wrist"),
+            ("right_elbow", "right_wrist"),
+            ("left_eye", "right_eye"),
+            ("nose", "left_eye"),
+            ("nose", "right_eye"),
+            ("left_eye", "left_ear"),
+            ("right_eye", "right_ear"),
+            ("left_ear", "left_shoulder"),
+            ("right_ear", "right_shoulder"),
         ],
     ),
     sigmas=np.array(
@@ -173,10 +211,31 @@ COCO17 = KeypointSchema(
 # --- OpenPose BODY_25 ---------------------------------------------------------------------
 
 _BODY25_NAMES = (
-    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow",
-    "left_wrist", "mid_hip", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee",
-    "left_ankle", "right_eye", "left_eye", "right_ear", "left_ear", "left_big_toe", "left_small_toe",
-    "left_heel", "right_big_toe", "right_small_toe", "right_heel",
+    "nose",
+    "neck",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "mid_hip",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "right_eye",
+    "left_eye",
+    "right_ear",
+    "left_ear",
+    "left_big_toe",
+    "left_small_toe",
+    "left_heel",
+    "right_big_toe",
+    "right_small_toe",
+    "right_heel",
 )
 BODY25 = KeypointSchema(
     name="body25",
@@ -184,13 +243,29 @@ BODY25 = KeypointSchema(
     edges=_edges(
         _BODY25_NAMES,
         [
-            ("neck", "nose"), ("neck", "right_shoulder"), ("right_shoulder", "right_elbow"),
-            ("right_elbow", "right_wrist"), ("neck", "left_shoulder"), ("left_shoulder", "left_elbow"),
-            ("left_elbow", "left_wrist"), ("neck", "mid_hip"), ("mid_hip", "right_hip"), ("right_hip", "right_knee"),
-            ("right_knee", "right_ankle"), ("mid_hip", "left_hip"), ("left_hip", "left_knee"),
-            ("left_knee", "left_ankle"), ("nose", "right_eye"), ("right_eye", "right_ear"), ("nose", "left_eye"),
-            ("left_eye", "left_ear"), ("left_ankle", "left_big_toe"), ("left_big_toe", "left_small_toe"),
-            ("left_ankle", "left_heel"), ("right_ankle", "right_big_toe"), ("right_big_toe", "right_small_toe"),
+            ("neck", "nose"),
+            ("neck", "right_shoulder"),
+            ("right_shoulder", "right_elbow"),
+            ("right_elbow", "right_wrist"),
+            ("neck", "left_shoulder"),
+            ("left_shoulder", "left_elbow"),
+            ("left_elbow", "left_wrist"),
+            ("neck", "mid_hip"),
+            ("mid_hip", "right_hip"),
+            ("right_hip", "right_knee"),
+            ("right_knee", "right_ankle"),
+            ("mid_hip", "left_hip"),
+            ("left_hip", "left_knee"),
+            ("left_knee", "left_ankle"),
+            ("nose", "right_eye"),
+            ("right_eye", "right_ear"),
+            ("nose", "left_eye"),
+            ("left_eye", "left_ear"),
+            ("left_ankle", "left_big_toe"),
+            ("left_big_toe", "left_small_toe"),
+            ("left_ankle", "left_heel"),
+            ("right_ankle", "right_big_toe"),
+            ("right_big_toe", "right_small_toe"),
             ("right_ankle", "right_heel"),
         ],
     ),
@@ -200,6 +275,7 @@ SCHEMAS: dict[str, KeypointSchema] = {s.name: s for s in (BLAZEPOSE33, COCO17, B
 
 
 # --- Conversions ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Conversion:

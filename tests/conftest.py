@@ -23,5 +23,8 @@ def coco_annotations() -> dict:
 
 
 def gt_keypoints(annotations: dict, image_id: int) -> list[np.ndarray]:
-    return [np.array(a["keypoints"], float).reshape(17, 3) for a in annotations["annotations"]
-            if a["image_id"] == image_id and a.get("num_keypoints", 1) > 0]
+    return [
+        np.array(a["keypoints"], float).reshape(17, 3)
+        for a in annotations["annotations"]
+        if a["image_id"] == image_id and a.get("num_keypoints", 1) > 0
+    ]

@@ -2,7 +2,16 @@ import numpy as np
 import pytest
 
 from posekit.results import Keypoints, Poses
-from posekit.schemas import BLAZEPOSE33, BODY25, COCO17, CONVERSIONS, SCHEMAS, BlazePoseLandmark, Coco17Keypoint, convert
+from posekit.schemas import (
+    BLAZEPOSE33,
+    BODY25,
+    COCO17,
+    CONVERSIONS,
+    SCHEMAS,
+    BlazePoseLandmark,
+    Coco17Keypoint,
+    convert,
+)
 
 
 @pytest.mark.parametrize("schema", list(SCHEMAS.values()), ids=lambda s: s.name)
@@ -67,4 +76,3 @@ def test_poses_validate_shapes_and_are_immutable():
     with pytest.raises(ValueError):
         Keypoints(COCO17, np.zeros((2, 16, 2)), np.ones((2, 16)))
     assert len(Poses.empty((5, 5), (COCO17,))) == 0
-

@@ -43,8 +43,7 @@ def _import_converter():
     import tensorflow as tf  # noqa: F401  (import before the stand-ins so Keras sees no fake jax)
     import tf_keras  # noqa: F401
 
-    for name in ("tensorflow_decision_forests", "tensorflow_hub", "jax", "jax.experimental",
-                 "jax.experimental.jax2tf"):
+    for name in ("tensorflow_decision_forests", "tensorflow_hub", "jax", "jax.experimental", "jax.experimental.jax2tf"):
         sys.modules.setdefault(name, types.ModuleType(name))
     sys.modules["jax.experimental"].jax2tf = sys.modules["jax.experimental.jax2tf"]  # type: ignore[attr-defined]
     import tfjs_graph_converter.api as tfjs_api
@@ -62,8 +61,9 @@ def models_dir(source: Path, workdir: Path) -> Path:
     return workdir / "package" / "models"
 
 
-def convert(tf, tfjs_api, compat_mode, graph_json: Path, out_path: Path, input_shape: tuple[int, ...],
-            workdir: Path) -> None:
+def convert(
+    tf, tfjs_api, compat_mode, graph_json: Path, out_path: Path, input_shape: tuple[int, ...], workdir: Path
+) -> None:
     saved_dir = workdir / (graph_json.stem + "_saved")
     tfjs_api.graph_model_to_saved_model(str(graph_json), str(saved_dir), tags=["serve"], compat_mode=compat_mode)
     loaded = tf.saved_model.load(str(saved_dir))
@@ -89,11 +89,15 @@ def convert(tf, tfjs_api, compat_mode, graph_json: Path, out_path: Path, input_s
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], sample)
     interpreter.invoke()
     outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
-    diff = max(float(np.abs(a - b).max()) for a, b in zip(sorted(reference, key=np.size),
-                                                            sorted(outputs, key=np.size), strict=True))
+    diff = max(
+        float(np.abs(a - b).max())
+        for a, b in zip(sorted(reference, key=np.size), sorted(outputs, key=np.size), strict=True)
+    )
     digest = hashlib.sha256(out_path.read_bytes()).hexdigest()
-    print(f"{out_path.name}: input {input_shape} int32, outputs {[o.shape for o in outputs]}, "
-          f"{out_path.stat().st_size} bytes, sha256 {digest}, max |tflite - savedmodel| {diff:.2e}")
+    print(
+        f"{out_path.name}: input {input_shape} int32, outputs {[o.shape for o in outputs]}, "
+        f"{out_path.stat().st_size} bytes, sha256 {digest}, max |tflite - savedmodel| {diff:.2e}"
+    )
 
 
 def main() -> int:

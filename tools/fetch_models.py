@@ -48,7 +48,10 @@ EXTRACTED: dict[str, tuple[tuple[str, str, str], str, str]] = {
     "palm_detection_full.tflite": (MEDIAPIPE, "mediapipe/modules/palm_detection/palm_detection_full.tflite", APACHE),
     "palm_detection_lite.tflite": (MEDIAPIPE, "mediapipe/modules/palm_detection/palm_detection_lite.tflite", APACHE),
     "face_detection_short_range.tflite": (
-        MEDIAPIPE, "mediapipe/modules/face_detection/face_detection_short_range.tflite", APACHE),
+        MEDIAPIPE,
+        "mediapipe/modules/face_detection/face_detection_short_range.tflite",
+        APACHE,
+    ),
     "face_landmark.tflite": (MEDIAPIPE, "mediapipe/modules/face_landmark/face_landmark.tflite", APACHE),
     "iris_landmark.tflite": (MEDIAPIPE, "mediapipe/modules/iris_landmark/iris_landmark.tflite", APACHE),
 }
@@ -149,9 +152,15 @@ def main() -> int:
         subprocess.run([sys.executable, str(converter), str(human_tgz), str(MODELS_DIR)], check=True)
     for file_name, (source, member, licence) in CONVERTED.items():
         if (MODELS_DIR / file_name).exists():
-            entries.append(manifest_entry(
-                file_name, source, member, licence,
-                "TF.js graph converted to TFLite by tools/convert_tfjs_models.py"))
+            entries.append(
+                manifest_entry(
+                    file_name,
+                    source,
+                    member,
+                    licence,
+                    "TF.js graph converted to TFLite by tools/convert_tfjs_models.py",
+                )
+            )
     MANIFEST.write_text(json.dumps({"models": entries}, indent=2) + "\n")
     print(f"wrote {MANIFEST} ({len(entries)} models)")
     return verify()

@@ -36,8 +36,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"posekit: {exc}", file=sys.stderr)
         return 2
     images = annotations["images"]
-    with PoseEstimator(options_from_args(args)) as estimator, \
-            Progress(len(images), "eval", enabled=not args.quiet) as progress:
+    with (
+        PoseEstimator(options_from_args(args)) as estimator,
+        Progress(len(images), "eval", enabled=not args.quiet) as progress,
+    ):
         results, failures = predict_annotated_images(
             estimator, annotations, args.images, on_image=lambda: progress.update()
         )

@@ -11,16 +11,30 @@ _DEFAULTS = EstimatorOptions()
 
 def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
-    group.add_argument("--detector", choices=["movenet", "blazepose"], default=_DEFAULTS.detector,
-                       help="person detector: movenet finds up to 6 people, blazepose mostly one "
-                            "(default: %(default)s)")
-    group.add_argument("--keypoints", choices=["thunder", "lightning", "none"], default=_DEFAULTS.keypoint_model,
-                       help="per-person COCO-17 model; lightning is ~4x faster (default: %(default)s)")
-    group.add_argument("--model", choices=["lite", "full", "heavy", "none"], default=_DEFAULTS.landmark_model,
-                       help="BlazePose model for the 33 landmarks and world coordinates; none skips them "
-                            "(default: %(default)s)")
-    group.add_argument("--min-score", type=float, default=_DEFAULTS.min_person_score,
-                       help="drop people scoring below this (default: %(default)s)")
+    group.add_argument(
+        "--detector",
+        choices=["movenet", "blazepose"],
+        default=_DEFAULTS.detector,
+        help="person detector: movenet finds up to 6 people, blazepose mostly one (default: %(default)s)",
+    )
+    group.add_argument(
+        "--keypoints",
+        choices=["thunder", "lightning", "none"],
+        default=_DEFAULTS.keypoint_model,
+        help="per-person COCO-17 model; lightning is ~4x faster (default: %(default)s)",
+    )
+    group.add_argument(
+        "--model",
+        choices=["lite", "full", "heavy", "none"],
+        default=_DEFAULTS.landmark_model,
+        help="BlazePose model for the 33 landmarks and world coordinates; none skips them (default: %(default)s)",
+    )
+    group.add_argument(
+        "--min-score",
+        type=float,
+        default=_DEFAULTS.min_person_score,
+        help="drop people scoring below this (default: %(default)s)",
+    )
     group.add_argument("--threads", type=int, default=_DEFAULTS.num_threads, help="CPU threads per model")
 
 

@@ -33,9 +33,13 @@ def build_parser_for_demo() -> argparse.ArgumentParser:
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or globs")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--format", choices=sorted(WRITERS), default="coco",
-                        help="coco: one results list; openpose: <stem>_keypoints.json per image; "
-                             "jsonl: one line per image (default: %(default)s)")
+    parser.add_argument(
+        "--format",
+        choices=sorted(WRITERS),
+        default="coco",
+        help="coco: one results list; openpose: <stem>_keypoints.json per image; "
+        "jsonl: one line per image (default: %(default)s)",
+    )
     parser.add_argument("--render", action="store_true", help="also write <stem>_pose.jpg overlays")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_estimator_arguments(parser)
@@ -48,9 +52,11 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     people = 0
     bad = len(failures)
-    with PoseEstimator(options_from_args(args)) as estimator, \
-            WRITERS[args.format](args.out) as writer, \
-            Progress(len(images), "predict", enabled=not args.quiet) as progress:
+    with (
+        PoseEstimator(options_from_args(args)) as estimator,
+        WRITERS[args.format](args.out) as writer,
+        Progress(len(images), "predict", enabled=not args.quiet) as progress,
+    ):
         for path in images:
             try:
                 image = read_image(path, max_pixels=estimator.options.max_image_pixels)

@@ -50,8 +50,10 @@ class Progress:
             width = 24
             filled = int(width * self.done / self.total)
             eta = (self.total - self.done) / rate if rate > 0 else 0.0
-            text = (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                    f"{rate:.1f}/s eta {eta:.0f}s {note}")
+            text = (
+                f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                f"{rate:.1f}/s eta {eta:.0f}s {note}"
+            )
         else:
             text = f"{self.label} {self.done} {rate:.1f}/s {note}"
         if self._interactive:

@@ -154,8 +154,10 @@ def evaluate_keypoints(
     Returns ``AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl`` (``-1`` where a range has
     no ground truth, as COCO reports) and ``ignored_results`` (results for unknown images).
     """
-    image_ids = sorted({int(i["id"]) if isinstance(i["id"], int | np.integer) else i["id"]
-                        for i in annotations["images"]}, key=lambda v: (str(type(v)), v))
+    image_ids = sorted(
+        {int(i["id"]) if isinstance(i["id"], int | np.integer) else i["id"] for i in annotations["images"]},
+        key=lambda v: (str(type(v)), v),
+    )
     known = set(image_ids)
     category_ids = sorted({c["id"] for c in annotations.get("categories", [])}) or [1]
     gts_by: dict[tuple[Any, Any], list[dict[str, Any]]] = defaultdict(list)

@@ -54,17 +54,19 @@ def poses_to_openpose(poses: Poses) -> dict[str, Any]:
     people = []
     for i in range(len(poses)):
         person_id = [-1] if poses.track_id is None else [int(poses.track_id[i])]
-        people.append({
-            "person_id": person_id,
-            "pose_keypoints_2d": _flat_triplets(points, i),
-            "face_keypoints_2d": [],
-            "hand_left_keypoints_2d": [],
-            "hand_right_keypoints_2d": [],
-            "pose_keypoints_3d": [],
-            "face_keypoints_3d": [],
-            "hand_left_keypoints_3d": [],
-            "hand_right_keypoints_3d": [],
-        })
+        people.append(
+            {
+                "person_id": person_id,
+                "pose_keypoints_2d": _flat_triplets(points, i),
+                "face_keypoints_2d": [],
+                "hand_left_keypoints_2d": [],
+                "hand_right_keypoints_2d": [],
+                "pose_keypoints_3d": [],
+                "face_keypoints_3d": [],
+                "hand_left_keypoints_3d": [],
+                "hand_right_keypoints_3d": [],
+            }
+        )
     return {"version": OPENPOSE_VERSION, "people": people}
 
 

@@ -46,8 +46,9 @@ def decode_image(data: bytes, source: str, *, max_pixels: int = DEFAULT_MAX_PIXE
     size = image_size_from_header(data)
     if size is not None and size[0] * size[1] > max_pixels:
         raise ImageTooLargeError(
-            source, f"image is {size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.0f} MP), over the limit of "
-            f"{max_pixels / 1e6:.0f} MP; downscale it first"
+            source,
+            f"image is {size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.0f} MP), over the limit of "
+            f"{max_pixels / 1e6:.0f} MP; downscale it first",
         )
     if _is_truncated_jpeg(data):
         raise UnreadableInputError(source, "truncated JPEG (no end-of-image marker)")

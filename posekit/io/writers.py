@@ -82,8 +82,9 @@ class OpenPoseWriter:
         pass
 
     def write(self, poses: Poses, *, source: str, image_id: int | str | None = None) -> None:
-        atomic_write_json(self.out_dir / f"{self.unique_stem(Path(source).stem)}_keypoints.json",
-                          poses_to_openpose(poses))
+        atomic_write_json(
+            self.out_dir / f"{self.unique_stem(Path(source).stem)}_keypoints.json", poses_to_openpose(poses)
+        )
 
     def unique_stem(self, stem: str) -> str:
         """Same-stem files from different folders get ``_2``, ``_3``... instead of overwriting."""

@@ -27,8 +27,10 @@ def pooled() -> dict:
         data = load(source)
         offset = (n + 1) * 10**9
         images += [{**im, "id": im["id"] + offset} for im in data["images"]]
-        anns += [{**a, "image_id": a["image_id"] + offset, "id": len(anns) + i + 1}
-                 for i, a in enumerate(data["annotations"])]
+        anns += [
+            {**a, "image_id": a["image_id"] + offset, "id": len(anns) + i + 1}
+            for i, a in enumerate(data["annotations"])
+        ]
     return {"images": images, "annotations": anns, "categories": load("coco")["categories"][:1]}
 
 
@@ -50,15 +52,26 @@ def noisy_results(data: dict, noise: float, seed: int) -> list[dict]:
         xy += rng.normal(0, 1, xy.shape) * COCO17.sigmas[:, None] * 2 * scale * error_scale
         conf = rng.uniform(0.2, 1.0, len(gt))
         score = float(np.clip(1.0 / (1.0 + error_scale) + rng.normal(0, 0.15), 0.01, 1.0))
-        results.append({"image_id": ann["image_id"], "category_id": 1,
-                        "keypoints": np.column_stack([xy, conf]).ravel().tolist(), "score": score})
+        results.append(
+            {
+                "image_id": ann["image_id"],
+                "category_id": 1,
+                "keypoints": np.column_stack([xy, conf]).ravel().tolist(),
+                "score": score,
+            }
+        )
     for image in data["images"]:
         for _ in range(rng.integers(0, 3)):  # false positives at random places
             w, h = image["width"], image["height"]
             xy = rng.uniform([0, 0], [w, h], (17, 2))
-            results.append({"image_id": image["id"], "category_id": 1,
-                            "keypoints": np.column_stack([xy, np.full(17, 0.5)]).ravel().tolist(),
-                            "score": float(rng.uniform(0, 0.6))})
+            results.append(
+                {
+                    "image_id": image["id"],
+                    "category_id": 1,
+                    "keypoints": np.column_stack([xy, np.full(17, 0.5)]).ravel().tolist(),
+                    "score": float(rng.uniform(0, 0.6)),
+                }
+            )
     return results
 
 
@@ -101,8 +114,10 @@ def test_results_for_unknown_images_are_ignored_and_counted():
     results = noisy_results(data, 0.5, seed=1)
     extra = [{**results[0], "image_id": 123456789}]
     assert evaluate_keypoints(data, results + extra, COCO17.sigmas)["ignored_results"] == 1
-    assert evaluate_keypoints(data, results + extra, COCO17.sigmas)["AP"] == \
-        evaluate_keypoints(data, results, COCO17.sigmas)["AP"]
+    assert (
+        evaluate_keypoints(data, results + extra, COCO17.sigmas)["AP"]
+        == evaluate_keypoints(data, results, COCO17.sigmas)["AP"]
+    )
 
 
 def _gt(ann: dict) -> tuple:

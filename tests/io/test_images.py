@@ -24,12 +24,15 @@ def test_reads_real_jpeg_as_bgr():
     np.testing.assert_array_equal(image, cv2.imread(str(JPEG)))
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda p, src: p.write_bytes(b""), "empty"),
-    (lambda p, src: p.write_bytes(src.read_bytes()[: len(src.read_bytes()) // 2]), "truncated"),
-    (lambda p, src: p.write_bytes(np.random.default_rng(0).bytes(5000)), "not an image"),
-    (lambda p, src: p.write_text("hello, I am text"), "not an image"),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda p, src: p.write_bytes(b""), "empty"),
+        (lambda p, src: p.write_bytes(src.read_bytes()[: len(src.read_bytes()) // 2]), "truncated"),
+        (lambda p, src: p.write_bytes(np.random.default_rng(0).bytes(5000)), "not an image"),
+        (lambda p, src: p.write_text("hello, I am text"), "not an image"),
+    ],
+)
 def test_bad_files_raise_one_clear_error_naming_the_file(tmp_path, make, reason):
     path = tmp_path / "bad.jpg"
     make(path, JPEG)
@@ -81,8 +84,15 @@ def test_find_images_expands_folders_globs_and_reports_misses(tmp_path):
     (tmp_path / "empty").mkdir()
     for rel in ("a/1.jpg", "a/b/2.PNG", "a/notes.txt"):
         (tmp_path / rel).write_bytes(b"x")
-    found, errors = find_images([str(tmp_path / "a"), str(tmp_path / "a" / "*.jpg"), str(tmp_path / "empty"),
-                                 str(tmp_path / "missing.jpg"), str(tmp_path / "a" / "notes.txt")])
+    found, errors = find_images(
+        [
+            str(tmp_path / "a"),
+            str(tmp_path / "a" / "*.jpg"),
+            str(tmp_path / "empty"),
+            str(tmp_path / "missing.jpg"),
+            str(tmp_path / "a" / "notes.txt"),
+        ]
+    )
     names = [p.name for p in found]
     assert names == ["1.jpg", "2.PNG", "notes.txt"]  # de-duplicated; named files kept whatever the suffix
     assert len(errors) == 2 and any("empty" in str(e) for e in errors) and any("missing" in str(e) for e in errors)

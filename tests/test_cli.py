@@ -1,0 +1,111 @@
+"""The command line end to end, on real images, with bad inputs mixed in."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from posekit.cli import COMMANDS, main
+from posekit.schemas import BODY25
+from tests.conftest import ANNOTATIONS, IMAGES
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    assert "usage" in capsys.readouterr().out
+
+
+@pytest.fixture()
+def image_folder(tmp_path):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(IMAGES / "000000196141.jpg", folder / "000000196141.jpg")
+    shutil.copy(IMAGES / "000000000785.jpg", folder / "sub" / "000000000785.jpg")
+    (folder / "broken.jpg").write_bytes((IMAGES / "000000040083.jpg").read_bytes()[:3000])
+    (folder / "empty.png").write_bytes(b"")
+    return folder
+
+
+def test_predict_coco_with_bad_inputs_in_the_batch(image_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["predict", str(image_folder), str(tmp_path / "missing.jpg"), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1  # some inputs failed
+    assert "broken.jpg" in err and "empty.png" in err and "missing.jpg" in err
+    results = json.loads((out / "coco_results.json").read_text())
+    image_ids = {r["image_id"] for r in results}
+    assert image_ids == {196141, 785}  # the good images were all processed
+    assert all(len(r["keypoints"]) == 51 and 0 < r["score"] <= 1 for r in results)
+    assert "2 images" in err and "3 failed" in err
+    assert not list(out.glob(".*tmp"))  # no temp files left behind
+
+
+def test_predict_openpose_and_render(image_folder, tmp_path):
+    out = tmp_path / "out"
+    assert (
+        main(["predict", str(image_folder / "sub"), "--out", str(out), "--format", "openpose", "--render", "--quiet"])
+        == 0
+    )
+    data = json.loads((out / "000000000785_keypoints.json").read_text())
+    assert data["version"] == 1.3 and len(data["people"]) >= 1
+    person = data["people"][0]
+    assert person["person_id"] == [-1]
+    assert len(person["pose_keypoints_2d"]) == 3 * BODY25.num_keypoints
+    assert (out / "000000000785_pose.jpg").stat().st_size > 10_000
+
+
+def test_predict_jsonl(image_folder, tmp_path):
+    out = tmp_path / "out"
+    main(["predict", str(image_folder / "000000196141.jpg"), "--out", str(out), "--format", "jsonl", "--quiet"])
+    lines = (out / "predictions.jsonl").read_text().splitlines()
+    record = json.loads(lines[0])
+    assert record["source"].endswith("000000196141.jpg") and record["image_size"] == [429, 640]
+    person = record["people"][0]
+    assert set(person["keypoints"]) == {"coco17", "blazepose33"}
+    assert len(person["keypoints"]["coco17"]) == 17 and len(person["world_xyz"]) == 33
+
+
+def test_eval_json_and_predictions_out(tmp_path):
+    predictions = tmp_path / "preds.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "posekit",
+            "eval",
+            str(ANNOTATIONS / "coco.json"),
+            "--images",
+            str(IMAGES),
+            "--json",
+            "--quiet",
+            "--predictions-out",
+            str(predictions),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(proc.stdout)
+    assert {"AP", "AP50", "AP75", "APm", "APl", "AR"} <= report.keys()
+    assert 0.5 < report["AP"] <= 1.0  # real people, really found
+    ids = {r["image_id"] for r in json.loads(predictions.read_text())}
+    labelled = {i["id"] for i in json.loads((ANNOTATIONS / "coco.json").read_text())["images"]}
+    assert ids <= labelled and len(ids) == 4
+
+
+def test_eval_reports_a_bad_annotation_file(tmp_path, capsys):
+    bad = tmp_path / "ann.json"
+    bad.write_text("{not json")
+    assert main(["eval", str(bad), "--images", str(tmp_path)]) == 2
+    assert "ann.json" in capsys.readouterr().err
+
+
+def test_demo_writes_json_and_picture(tmp_path):
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    assert (tmp_path / "demo" / "demo_keypoints.json").exists()
+    assert (tmp_path / "demo" / "demo_pose.jpg").exists()
