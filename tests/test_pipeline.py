@@ -85,3 +85,15 @@ def test_closed_estimator_refuses_work():
     est.close()
     with pytest.raises(UsageError, match="closed"):
         est(np.zeros((64, 64, 3), np.uint8))
+
+
+def test_crowd_beyond_six_people_is_found_by_tiling(estimator):
+    """Two real group photos side by side hold 9+ people; one MultiPose pass has only 6 slots."""
+    left = cv2.imread(str(IMAGES / "000000197388.jpg"))
+    right = cv2.imread(str(IMAGES / "000000196141.jpg"))
+    right = cv2.resize(right, (round(right.shape[1] * left.shape[0] / right.shape[0]), left.shape[0]))
+    crowd = np.concatenate([left, right], axis=1)
+    poses = estimator(crowd)
+    assert len(poses) > 6
+    centres = poses.bbox_xywh[:, 0] + poses.bbox_xywh[:, 2] / 2
+    assert (centres < left.shape[1]).sum() >= 3 and (centres > left.shape[1]).sum() >= 3

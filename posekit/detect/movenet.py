@@ -4,6 +4,9 @@ The model (converted from the TF.js graph, see ``tools/convert_tfjs_models.py``)
 256x256 int32 RGB image and returns ``[1, 6, 56]``: for up to 6 people, 17 x (y, x, score)
 in COCO-17 order normalised to the input, then ymin, xmin, ymax, xmax and a person score.
 We letterbox the image so normalised coordinates map back without distortion.
+
+The model has 6 person slots. When all 6 are taken the image is a crowd, so it is read again
+as two overlapping halves along its longer side and the people found are merged (box NMS).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posekit.geometry import letterbox
+from posekit.geometry import letterbox, nms_xyxy
 from posekit.runtime import Runtime
 
 
@@ -48,15 +51,46 @@ class PersonCandidates:
         )
 
 
-class MoveNetMultiPose:
-    """Finds up to 6 people per call, with 17 COCO keypoints each."""
+MAX_PEOPLE_PER_PASS = 6
+TILE_FRACTION = 0.6  # each half covers 60% of the longer side, so people on the seam are whole in one
+TILE_MERGE_IOU = 0.5
 
-    def __init__(self, runtime: Runtime, min_score: float = 0.1) -> None:
+
+class MoveNetMultiPose:
+    """Finds people with 17 COCO keypoints each: 6 per pass, more by tiling crowded images."""
+
+    def __init__(self, runtime: Runtime, min_score: float = 0.1, tile_crowds: bool = True) -> None:
         self._runtime = runtime
         self.input_size = int(runtime.input_shapes[0][1])
         self.min_score = min_score
+        self.tile_crowds = tile_crowds
 
     def __call__(self, image_rgb: np.ndarray) -> PersonCandidates:
+        whole = self._one_pass(image_rgb)
+        if not self.tile_crowds or len(whole) < MAX_PEOPLE_PER_PASS:
+            return whole
+        parts = [whole]
+        height, width = image_rgb.shape[:2]
+        axis_len = max(height, width)
+        span = int(round(axis_len * TILE_FRACTION))
+        for start in (0, axis_len - span):
+            if width >= height:
+                tile, offset = image_rgb[:, start : start + span], np.array([start, 0], np.float32)
+            else:
+                tile, offset = image_rgb[start : start + span], np.array([0, start], np.float32)
+            found = self._one_pass(np.ascontiguousarray(tile))
+            parts.append(
+                PersonCandidates(
+                    found.boxes_xyxy + np.tile(offset, 2),
+                    found.scores,
+                    found.coco17_xy + offset,
+                    found.coco17_confidence,
+                )
+            )
+        merged = PersonCandidates.concat(parts)
+        return merged.select(nms_xyxy(merged.boxes_xyxy, merged.scores, TILE_MERGE_IOU))
+
+    def _one_pass(self, image_rgb: np.ndarray) -> PersonCandidates:
         model_input, box = letterbox(image_rgb, self.input_size)
         (raw,) = self._runtime.run([model_input[None].astype(np.int32)])
         people = raw.reshape(-1, 56)
