@@ -97,3 +97,17 @@ def test_crowd_beyond_six_people_is_found_by_tiling(estimator):
     assert len(poses) > 6
     centres = poses.bbox_xywh[:, 0] + poses.bbox_xywh[:, 2] / 2
     assert (centres < left.shape[1]).sum() >= 3 and (centres > left.shape[1]).sum() >= 3
+
+
+def test_rendering_draws_people_and_leaves_input_alone(estimator):
+    from posekit.draw import draw_poses
+
+    image = cv2.imread(str(IMAGES / "000000196141.jpg"))
+    before = image.copy()
+    poses = estimator(image)
+    rendered = draw_poses(image, poses)
+    np.testing.assert_array_equal(image, before)
+    changed = np.any(rendered != image, axis=2)
+    x, y, w, h = poses.bbox_xywh[int(np.argmax(poses.score))].astype(int)
+    assert changed[y : y + h, x : x + w].mean() > 0.02  # skeleton drawn on the best person
+    assert changed.mean() < 0.3  # not painted over
