@@ -13,8 +13,8 @@ from posekit.geometry import (
     apply_affine,
     crop_rect,
     letterbox,
-    rect_from_alignment_points,
     rect_corners,
+    rect_from_alignment_points,
 )
 from posekit.models import MODELS_DIR, manifest, model_path
 
