@@ -109,3 +109,36 @@ def test_demo_writes_json_and_picture(tmp_path):
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     assert (tmp_path / "demo" / "demo_keypoints.json").exists()
     assert (tmp_path / "demo" / "demo_pose.jpg").exists()
+
+
+def test_predict_refuses_an_output_path_that_is_a_file(tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    assert main(["predict", str(IMAGES / "000000000785.jpg"), "--out", str(target), "--quiet"]) == 2
+    assert "taken" in capsys.readouterr().err
+
+
+def test_render_names_follow_openpose_names_for_same_stems(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(IMAGES / "000000000785.jpg", tmp_path / folder / "img.jpg")
+    out = tmp_path / "out"
+    main(
+        [
+            "predict",
+            str(tmp_path / "a"),
+            str(tmp_path / "b"),
+            "--out",
+            str(out),
+            "--format",
+            "openpose",
+            "--render",
+            "--quiet",
+            "--keypoints",
+            "lightning",
+            "--model",
+            "none",
+        ]
+    )
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["img_2_keypoints.json", "img_2_pose.jpg", "img_keypoints.json", "img_pose.jpg"]

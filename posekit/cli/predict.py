@@ -14,7 +14,7 @@ from posekit.cli.progress import Progress
 from posekit.draw import draw_poses
 from posekit.errors import InputError
 from posekit.io.images import find_images, read_image
-from posekit.io.writers import WRITERS, atomic_write_bytes
+from posekit.io.writers import WRITERS, UniqueStems, atomic_write_bytes
 from posekit.pipeline import PoseEstimator
 
 logger = logging.getLogger(__name__)
@@ -49,9 +49,14 @@ def run(args: argparse.Namespace) -> int:
     images, failures = find_images(args.inputs)
     for failure in failures:
         print(f"posekit: skipped {failure}", file=sys.stderr)
-    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"posekit: cannot use --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     people = 0
     bad = len(failures)
+    render_stems = UniqueStems()  # allocates names the same way the OpenPose writer does
     with (
         PoseEstimator(options_from_args(args)) as estimator,
         WRITERS[args.format](args.out) as writer,
@@ -71,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 rendered = draw_poses(image, poses)
                 ok, encoded = cv2.imencode(".jpg", rendered, [cv2.IMWRITE_JPEG_QUALITY, 90])
                 if ok:
-                    atomic_write_bytes(args.out / f"{path.stem}_pose.jpg", encoded.tobytes())
+                    atomic_write_bytes(args.out / f"{render_stems(str(path))}_pose.jpg", encoded.tobytes())
             people += len(poses)
             progress.update(note=f"{people} people")
         elapsed = progress.elapsed_s

@@ -70,10 +70,30 @@ class CocoResultsWriter:
         atomic_write_json(self.path, self._results)
 
 
-class OpenPoseWriter:
-    def __init__(self, out_dir: Path) -> None:
-        self.out_dir = Path(out_dir)
+class UniqueStems:
+    """Output names per input file: same-stem files from different folders get ``_2``, ``_3``...
+    instead of overwriting each other; the same file always gets the same name."""
+
+    def __init__(self) -> None:
+        self._by_source: dict[str, str] = {}
         self._used: set[str] = set()
+
+    def __call__(self, source: str) -> str:
+        if source not in self._by_source:
+            stem = Path(source).stem
+            candidate, n = stem, 1
+            while candidate in self._used:
+                n += 1
+                candidate = f"{stem}_{n}"
+            self._used.add(candidate)
+            self._by_source[source] = candidate
+        return self._by_source[source]
+
+
+class OpenPoseWriter:
+    def __init__(self, out_dir: Path, stems: UniqueStems | None = None) -> None:
+        self.out_dir = Path(out_dir)
+        self.stems = stems or UniqueStems()
 
     def __enter__(self) -> OpenPoseWriter:
         return self
@@ -82,18 +102,7 @@ class OpenPoseWriter:
         pass
 
     def write(self, poses: Poses, *, source: str, image_id: int | str | None = None) -> None:
-        atomic_write_json(
-            self.out_dir / f"{self.unique_stem(Path(source).stem)}_keypoints.json", poses_to_openpose(poses)
-        )
-
-    def unique_stem(self, stem: str) -> str:
-        """Same-stem files from different folders get ``_2``, ``_3``... instead of overwriting."""
-        candidate, n = stem, 1
-        while candidate in self._used:
-            n += 1
-            candidate = f"{stem}_{n}"
-        self._used.add(candidate)
-        return candidate
+        atomic_write_json(self.out_dir / f"{self.stems(source)}_keypoints.json", poses_to_openpose(poses))
 
 
 class JsonlWriter:
