@@ -286,7 +286,8 @@ def _assemble(
     if landmarks is not None:
         blaze_xy = np.array([lm.xy for lm in landmarks], np.float32).reshape(n, 33, 2)
         blaze_conf = np.array([lm.visibility for lm in landmarks], np.float32).reshape(n, 33)
-        keypoints["blazepose33"] = Keypoints(BLAZEPOSE33, blaze_xy, blaze_conf)
+        presence = np.array([lm.presence for lm in landmarks], np.float32).reshape(n, 33)
+        keypoints["blazepose33"] = Keypoints(BLAZEPOSE33, blaze_xy, blaze_conf, presence)
         world = np.array([lm.world_xyz for lm in landmarks], np.float32).reshape(n, 33, 3)
     return Poses(
         bbox_xywh=np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1),

@@ -38,12 +38,16 @@ class Keypoints:
     """Keypoints of ``n`` people in one schema.
 
     ``xy (n, k, 2)`` float32 image pixels (NaN where a point is missing);
-    ``confidence (n, k)`` float32 in 0..1, 0 where a point is missing.
+    ``confidence (n, k)`` float32 in 0..1, 0 where a point is missing (for BlazePose: visibility,
+    the chance the point is in view and not occluded).
+    ``presence (n, k) | None``: for models that give it (BlazePose), the chance the point is
+    inside the image at all, occluded or not.
     """
 
     schema: KeypointSchema
     xy: np.ndarray
     confidence: np.ndarray
+    presence: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         k = self.schema.num_keypoints
@@ -57,6 +61,9 @@ class Keypoints:
             raise ValueError(f"{self.schema.name}: confidence must be {xy.shape[:2]}, got {confidence.shape}")
         object.__setattr__(self, "xy", _frozen(xy))
         object.__setattr__(self, "confidence", _frozen(confidence))
+        if self.presence is not None:
+            presence = np.asarray(self.presence, dtype=np.float32).reshape(confidence.shape)
+            object.__setattr__(self, "presence", _frozen(presence))
 
     @classmethod
     def empty(cls, schema: KeypointSchema) -> Keypoints:
@@ -68,7 +75,8 @@ class Keypoints:
 
     def __getitem__(self, selector: Selector) -> Keypoints:
         index = _as_index(selector)
-        return Keypoints(self.schema, self.xy[index], self.confidence[index])
+        presence = None if self.presence is None else self.presence[index]
+        return Keypoints(self.schema, self.xy[index], self.confidence[index], presence)
 
     def to(self, target: KeypointSchema) -> Keypoints:
         """Converts to another schema using the conversion table in :mod:`posekit.schemas`."""

@@ -30,6 +30,8 @@ def test_single_person_keypoints_match_labels_and_all_outputs_present(estimator,
     assert best_oks(poses, gt, 27789.11) > 0.85
     best = int(np.argmax(poses.score))
     assert poses.keypoints["blazepose33"].xy.shape == (len(poses), 33, 2)
+    presence = poses.keypoints["blazepose33"].presence
+    assert presence is not None and presence[best].mean() > 0.8  # a whole person in view
     assert poses.world_xyz is not None and poses.world_xyz.shape == (len(poses), 33, 3)
     # World coordinates are metres around the hips: a person is 1-2.5 m tall, not pixels.
     height_m = np.ptp(poses.world_xyz[best][:, 1])
