@@ -142,3 +142,14 @@ def test_render_names_follow_openpose_names_for_same_stems(tmp_path):
     )
     names = sorted(p.name for p in out.iterdir())
     assert names == ["img_2_keypoints.json", "img_2_pose.jpg", "img_keypoints.json", "img_pose.jpg"]
+
+
+def test_auto_model_skips_blazepose_only_when_the_output_cannot_carry_it():
+    from posekit.cli import build_parser
+    from posekit.cli.options import options_from_args
+
+    args = build_parser().parse_args(["predict", "x.jpg", "--out", "o"])
+    assert options_from_args(args, output_needs_landmarks=False).landmark_model == "none"
+    assert options_from_args(args, output_needs_landmarks=True).landmark_model == "full"
+    args = build_parser().parse_args(["predict", "x.jpg", "--out", "o", "--model", "heavy"])
+    assert options_from_args(args, output_needs_landmarks=False).landmark_model == "heavy"

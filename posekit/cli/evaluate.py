@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     images = annotations["images"]
     with (
-        PoseEstimator(options_from_args(args)) as estimator,
+        PoseEstimator(options_from_args(args, output_needs_landmarks=False)) as estimator,
         Progress(len(images), "eval", enabled=not args.quiet) as progress,
     ):
         results, failures = predict_annotated_images(

@@ -25,9 +25,10 @@ def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--model",
-        choices=["lite", "full", "heavy", "none"],
-        default=_DEFAULTS.landmark_model,
-        help="BlazePose model for the 33 landmarks and world coordinates; none skips them (default: %(default)s)",
+        choices=["auto", "lite", "full", "heavy", "none"],
+        default="auto",
+        help="BlazePose model for the 33 landmarks and world coordinates; none skips them; auto (default) "
+        "uses full when the output carries them and none when it holds COCO-17 only (coco format, eval)",
     )
     group.add_argument(
         "--min-score",
@@ -38,11 +39,17 @@ def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--threads", type=int, default=_DEFAULTS.num_threads, help="CPU threads per model")
 
 
-def options_from_args(args: argparse.Namespace) -> EstimatorOptions:
+def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool = True) -> EstimatorOptions:
+    """``output_needs_landmarks``: whether what the command writes uses BlazePose's 33 landmarks;
+    with ``--model auto`` nobody waits for a model whose output would be thrown away."""
+    landmark_model = args.model
+    if landmark_model == "auto":
+        needed = output_needs_landmarks or args.detector == "blazepose"
+        landmark_model = _DEFAULTS.landmark_model if needed else "none"
     return EstimatorOptions(
         detector=args.detector,
         keypoint_model=args.keypoints,
-        landmark_model=args.model,
+        landmark_model=landmark_model,
         min_person_score=args.min_score,
         num_threads=args.threads,
     )

@@ -56,9 +56,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     people = 0
     bad = len(failures)
+    # COCO results hold COCO-17 only; OpenPose (feet), JSON lines and renders use BlazePose's 33.
+    needs_landmarks = args.format != "coco" or args.render
     render_stems = UniqueStems()  # allocates names the same way the OpenPose writer does
     with (
-        PoseEstimator(options_from_args(args)) as estimator,
+        PoseEstimator(options_from_args(args, output_needs_landmarks=needs_landmarks)) as estimator,
         WRITERS[args.format](args.out) as writer,
         Progress(len(images), "predict", enabled=not args.quiet) as progress,
     ):
