@@ -27,10 +27,6 @@ class RotatedRect:
     def scaled(self, factor: float) -> RotatedRect:
         return RotatedRect(self.center_x, self.center_y, self.width * factor, self.height * factor, self.angle_rad)
 
-    def squared(self) -> RotatedRect:
-        side = max(self.width, self.height)
-        return RotatedRect(self.center_x, self.center_y, side, side, self.angle_rad)
-
 
 def normalize_angle(angle_rad: float) -> float:
     return angle_rad - 2 * math.pi * math.floor((angle_rad + math.pi) / (2 * math.pi))

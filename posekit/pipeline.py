@@ -230,6 +230,7 @@ class PoseEstimator:
         keep = pose_nms(coco_xy, coco_conf, candidates.boxes_xyxy, scores, self.options.pose_nms_oks)
         keep = keep[scores[keep] >= self.options.min_person_score]
         clock.lap("post")
+        logger.debug("%d candidates, %d people after pose NMS and min score", len(candidates), len(keep))
         people = candidates.select(keep)
         coco_xy, coco_conf, scores = coco_xy[keep], coco_conf[keep], scores[keep]
         landmarks = (

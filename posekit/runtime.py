@@ -49,6 +49,7 @@ class LiteRTRuntime:
         self.input_shapes = [tuple(int(v) for v in d["shape"]) for d in self._inputs]
         self.input_dtypes = [np.dtype(d["dtype"]) for d in self._inputs]
         self.name = path.name
+        logger.debug("loaded %s (%d threads) inputs %s", path.name, num_threads, self.input_shapes)
 
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         for detail, array in zip(self._inputs, inputs, strict=True):

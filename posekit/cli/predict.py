@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -16,8 +15,6 @@ from posekit.errors import InputError
 from posekit.io.images import find_images, read_image
 from posekit.io.writers import WRITERS, UniqueStems, atomic_write_bytes
 from posekit.pipeline import PoseEstimator
-
-logger = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -8,7 +8,6 @@ use raises an :class:`~posekit.errors.InputError` naming the file, with one-line
 from __future__ import annotations
 
 import glob
-import logging
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,8 +16,6 @@ import cv2
 import numpy as np
 
 from posekit.errors import ImageTooLargeError, InputError, UnreadableInputError
-
-logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"})
 DEFAULT_MAX_PIXELS = 50_000_000
