@@ -94,7 +94,7 @@ def ap_table(sets: dict[str, tuple[dict, Path]]) -> None:
                 poses = estimator(image)
                 elapsed += time.perf_counter() - start
                 results += poses.to_coco(image_id)
-        pooled_metrics = evaluate_keypoints(pooled, results, COCO17.sigmas)
+        pooled_metrics = evaluate_keypoints(pooled, results, COCO17.oks_sigmas())
         per_set = []
         for n in range(len(sets)):
             low, high = (n + 1) * 10**10, (n + 2) * 10**10
@@ -104,7 +104,7 @@ def ap_table(sets: dict[str, tuple[dict, Path]]) -> None:
                 "annotations": [a for a in pooled["annotations"] if low <= a["image_id"] < high],
             }
             per_set.append(
-                evaluate_keypoints(subset, [r for r in results if low <= r["image_id"] < high], COCO17.sigmas)["AP"]
+                evaluate_keypoints(subset, [r for r in results if low <= r["image_id"] < high], COCO17.oks_sigmas())["AP"]
             )
         m = pooled_metrics
         print(

@@ -133,7 +133,7 @@ def pose_nms(
             sizes = boxes_xyxy[kept_arr, 2:] - boxes_xyxy[kept_arr, :2]
             areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53  # COCO's segment area is ~half the box
             candidate = np.concatenate([coco_xy[index], np.ones((17, 1))], axis=1)[None]
-            if compute_oks(gt, areas, np.zeros((len(kept), 4)), candidate, COCO17.sigmas).max() > oks_threshold:
+            if compute_oks(gt, areas, np.zeros((len(kept), 4)), candidate, COCO17.oks_sigmas()).max() > oks_threshold:
                 continue
         kept.append(int(index))
     return np.array(kept, dtype=np.int64)

@@ -54,6 +54,12 @@ class KeypointSchema:
     def num_keypoints(self) -> int:
         return len(self.keypoint_names)
 
+    def oks_sigmas(self) -> np.ndarray:
+        """The OKS sigmas; raises for a layout COCO does not score."""
+        if self.sigmas is None:
+            raise ValueError(f"schema {self.name} has no OKS sigmas")
+        return self.sigmas
+
     def index(self, keypoint_name: str) -> int:
         return self.keypoint_names.index(keypoint_name)
 

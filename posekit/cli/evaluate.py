@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"posekit: skipped {failure}", file=sys.stderr)
     if args.predictions_out:
         atomic_write_json(args.predictions_out, results)
-    metrics = evaluate_keypoints(annotations, results, COCO17.sigmas)
+    metrics = evaluate_keypoints(annotations, results, COCO17.oks_sigmas())
     report = {key: round(float(metrics[key]), 6) for key in METRIC_KEYS}
     report.update(images=len(images), failed_images=len(failures), detections=len(results))
     if args.json:
