@@ -104,7 +104,9 @@ def ap_table(sets: dict[str, tuple[dict, Path]]) -> None:
                 "annotations": [a for a in pooled["annotations"] if low <= a["image_id"] < high],
             }
             per_set.append(
-                evaluate_keypoints(subset, [r for r in results if low <= r["image_id"] < high], COCO17.oks_sigmas())["AP"]
+                evaluate_keypoints(subset, [r for r in results if low <= r["image_id"] < high], COCO17.oks_sigmas())[
+                    "AP"
+                ]
             )
         m = pooled_metrics
         print(
