@@ -17,3 +17,11 @@ def test_ruff_is_clean():
         [ruff, "check", "posekit", "tests", "bench", "tools"], cwd=ROOT, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_is_clean():
+    mypy = shutil.which("mypy")
+    if mypy is None:
+        pytest.skip("mypy not installed (pip install -e '.[dev]')")
+    proc = subprocess.run([mypy, "posekit", "--ignore-missing-imports"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
