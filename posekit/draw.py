@@ -1,56 +1,142 @@
 """Rendering skeleton overlays, readable on small and large images.
 
-Limbs are coloured by side (left warm, right cool, centre white) and points by confidence
-(red = unsure, green = sure). Line width and point size scale with the image.
+Limbs are coloured by side (left orange, right blue, centre white); points by confidence, from
+red (just above ``min_confidence``) through yellow to green (sure), with a dark rim so they show
+on any background. Line width, point size and text scale with the image, so a 200 px thumbnail
+and a 4000 px photo both read well. Drawing is anti-aliased at sub-pixel precision.
 """
 
 from __future__ import annotations
 
+import logging
+
 import cv2
 import numpy as np
 
+from posekit.errors import UsageError
 from posekit.results import Keypoints, Poses
 from posekit.schemas import KeypointSchema
 
-_LEFT = (0, 140, 255)  # orange (BGR)
-_RIGHT = (255, 160, 0)  # blue
-_CENTRE = (230, 230, 230)
+logger = logging.getLogger(__name__)
+
+Colour = tuple[int, int, int]
+
+LEFT_COLOUR: Colour = (0, 140, 255)  # orange (BGR)
+RIGHT_COLOUR: Colour = (255, 160, 0)  # blue
+CENTRE_COLOUR: Colour = (230, 230, 230)  # near white
+_RIM_COLOUR: Colour = (20, 20, 20)
+_BOX_COLOUR: Colour = (200, 200, 200)
+_SHIFT = 4  # cv2 sub-pixel bits: coordinates are passed as fixed point, x * 16
+_REFERENCE_SIZE = 640.0  # sizes below are tuned for an image whose longer side is this
 
 
-def _edge_colour(schema: KeypointSchema, a: int, b: int) -> tuple[int, int, int]:
+def _edge_colour(schema: KeypointSchema, a: int, b: int) -> Colour:
     names = schema.keypoint_names[a] + schema.keypoint_names[b]
     if "left" in names and "right" not in names:
-        return _LEFT
+        return LEFT_COLOUR
     if "right" in names and "left" not in names:
-        return _RIGHT
-    return _CENTRE
+        return RIGHT_COLOUR
+    return CENTRE_COLOUR
 
 
-def confidence_colour(confidence: float) -> tuple[int, int, int]:
-    """Red at 0 through yellow to green at 1 (BGR)."""
+def confidence_colour(confidence: float) -> Colour:
+    """Red at 0 through yellow at 0.5 to green at 1 (BGR)."""
     c = float(np.clip(confidence, 0.0, 1.0))
     return (0, int(255 * min(1.0, 2 * c)), int(255 * min(1.0, 2 * (1 - c))))
 
 
-def draw_keypoints(image_bgr: np.ndarray, points: Keypoints, *, min_confidence: float = 0.3) -> np.ndarray:
-    """Draws one schema's skeletons on a copy of ``image_bgr``."""
-    canvas = image_bgr.copy()
-    scale = max(canvas.shape[:2]) / 640.0
+def _scale(image: np.ndarray) -> float:
+    return max(image.shape[:2]) / _REFERENCE_SIZE
+
+
+def _fixed_point(xy: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Pixel coordinates as cv2 fixed point; far-off points are clamped so int32 cannot overflow."""
+    limit = 8 * max(image.shape[:2])
+    return (np.clip(np.nan_to_num(xy), -limit, limit) * (1 << _SHIFT)).round().astype(np.int32)
+
+
+def _point(fixed_xy: np.ndarray) -> tuple[int, int]:
+    return int(fixed_xy[0]), int(fixed_xy[1])
+
+
+def _as_canvas(image_bgr: np.ndarray) -> np.ndarray:
+    """A writable 8-bit BGR copy of the input (gray is expanded); the input is never touched."""
+    image = np.asarray(image_bgr)
+    if image.dtype != np.uint8:
+        raise UsageError(f"draw needs an 8-bit image, got {image.dtype}; use posekit.io.images.to_bgr8 first")
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
+        return cv2.cvtColor(np.ascontiguousarray(image.reshape(image.shape[:2])), cv2.COLOR_GRAY2BGR)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise UsageError(f"draw needs an HxWx3 BGR image, got shape {image.shape}")
+    return np.array(image, copy=True, order="C")
+
+
+def _draw_person(canvas: np.ndarray, points: Keypoints, person: int, min_confidence: float) -> None:
+    xy = points.xy[person]
+    confidence = points.confidence[person]
+    shown = (confidence >= min_confidence) & np.isfinite(xy).all(axis=1)
+    fixed = _fixed_point(xy, canvas)
+    scale = _scale(canvas)
     thickness = max(1, round(2 * scale))
     radius = max(2, round(3 * scale))
+    for a, b in points.schema.edges:
+        if shown[a] and shown[b]:
+            colour = _edge_colour(points.schema, a, b)
+            cv2.line(canvas, _point(fixed[a]), _point(fixed[b]), colour, thickness, cv2.LINE_AA, _SHIFT)
+    rim = max(1, round(radius / 3))
+    for i in np.flatnonzero(shown):
+        centre = _point(fixed[i])
+        cv2.circle(canvas, centre, (radius + rim) << _SHIFT, _RIM_COLOUR, -1, cv2.LINE_AA, _SHIFT)
+        cv2.circle(canvas, centre, radius << _SHIFT, confidence_colour(confidence[i]), -1, cv2.LINE_AA, _SHIFT)
+
+
+def draw_keypoints(image_bgr: np.ndarray, points: Keypoints, *, min_confidence: float = 0.3) -> np.ndarray:
+    """A new image with one schema's skeletons drawn; the input is untouched.
+
+    Points below ``min_confidence`` or without a location are not drawn; an edge is drawn only
+    where both its ends are.
+    """
+    canvas = _as_canvas(image_bgr)
     for person in range(len(points)):
-        xy = points.xy[person]
-        shown = (points.confidence[person] >= min_confidence) & np.isfinite(xy).all(axis=1)
-        pixel = np.nan_to_num(xy).round().astype(np.int32)
-        for a, b in points.schema.edges:
-            if shown[a] and shown[b]:
-                cv2.line(
-                    canvas, tuple(pixel[a]), tuple(pixel[b]), _edge_colour(points.schema, a, b), thickness, cv2.LINE_AA
-                )
-        for i in np.flatnonzero(shown):
-            colour = confidence_colour(points.confidence[person, i])
-            cv2.circle(canvas, tuple(pixel[i]), radius, colour, -1, cv2.LINE_AA)
+        _draw_person(canvas, points, person, min_confidence)
     return canvas
+
+
+def _label(canvas: np.ndarray, text: str, bottom_left: tuple[int, int]) -> None:
+    scale = _scale(canvas)
+    font_scale = max(0.4, 0.5 * scale)
+    thickness = max(1, round(scale))
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    # White on a black outline reads on light and dark backgrounds alike.
+    cv2.putText(canvas, text, bottom_left, font, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.putText(canvas, text, bottom_left, font, font_scale, (255, 255, 255), thickness, cv2.LINE_AA)
+
+
+def _draw_box_and_label(canvas: np.ndarray, poses: Poses, person: int, draw_boxes: bool) -> None:
+    bbox = poses.bbox_xywh[person]
+    if not np.isfinite(bbox).all():
+        return
+    x, y, w, h = (float(v) for v in bbox)
+    if draw_boxes:
+        top_left, bottom_right = _fixed_point(np.array([[x, y], [x + w, y + h]]), canvas)
+        thickness = max(1, round(_scale(canvas)))
+        cv2.rectangle(canvas, _point(top_left), _point(bottom_right), _BOX_COLOUR, thickness, cv2.LINE_AA, _SHIFT)
+    parts = []
+    if poses.track_id is not None:
+        parts.append(f"#{int(poses.track_id[person])}")
+    if draw_boxes:
+        parts.append(f"{float(poses.score[person]):.2f}")
+    if parts:
+        text_height = round(14 * max(1.0, _scale(canvas)))
+        origin = (int(np.clip(x, 0, canvas.shape[1] - 1)), int(np.clip(y - 4, text_height, canvas.shape[0] - 1)))
+        _label(canvas, " ".join(parts), origin)
+
+
+def _default_points(poses: Poses) -> Keypoints | None:
+    for name in ("blazepose33", "coco17"):
+        if name in poses.keypoints:
+            return poses.keypoints[name]
+    return next(iter(poses.keypoints.values()), None)
 
 
 def draw_poses(
@@ -61,34 +147,20 @@ def draw_poses(
     min_confidence: float = 0.3,
     draw_boxes: bool = True,
 ) -> np.ndarray:
-    """A new image with every person's skeleton, box, score and track id; the input is untouched.
+    """A new image with every person's skeleton (and box, score and track id); the input is untouched.
 
-    ``schema`` defaults to ``blazepose33`` when held, else the first held schema.
+    ``schema`` defaults to ``blazepose33`` when held, else ``coco17``, else the first held schema;
+    a schema the poses do not hold is converted when :mod:`posekit.schemas` knows how. With
+    ``draw_boxes`` each person gets a box and a score label; a track id label (``#7``) is drawn
+    whenever the poses carry track ids.
     """
-    if schema is None:
-        name = "blazepose33" if "blazepose33" in poses.keypoints else next(iter(poses.keypoints), None)
-        if name is None:
-            return image_bgr.copy()
-        points = poses.keypoints[name]
-    else:
-        points = poses.keypoints_in(schema)
-    canvas = draw_keypoints(image_bgr, points, min_confidence=min_confidence)
-    if draw_boxes:
-        scale = max(canvas.shape[:2]) / 640.0
-        font_scale = max(0.4, 0.5 * scale)
-        thickness = max(1, round(scale))
-        for i in range(len(poses)):
-            x, y, w, h = poses.bbox_xywh[i]
-            top_left, bottom_right = (int(x), int(y)), (int(x + w), int(y + h))
-            cv2.rectangle(canvas, top_left, bottom_right, (200, 200, 200), thickness, cv2.LINE_AA)
-            label = f"{poses.score[i]:.2f}"
-            if poses.track_id is not None:
-                label = f"#{int(poses.track_id[i])} {label}"
-            origin = (int(x), max(int(y) - 4, 12))
-            cv2.putText(
-                canvas, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA
-            )
-            cv2.putText(
-                canvas, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), thickness, cv2.LINE_AA
-            )
+    canvas = _as_canvas(image_bgr)
+    if tuple(poses.image_size) != canvas.shape[:2]:
+        logger.warning("poses are for a %s image, drawing on %s", poses.image_size, canvas.shape[:2])
+    points = _default_points(poses) if schema is None else poses.keypoints_in(schema)
+    if points is not None:
+        for person in range(len(points)):
+            _draw_person(canvas, points, person, min_confidence)
+    for person in range(len(poses)):
+        _draw_box_and_label(canvas, poses, person, draw_boxes)
     return canvas

@@ -1,136 +1,273 @@
 """Writers: context managers that never leave a half-written file.
 
-* ``coco``: ``<out>/coco_results.json``, one results list, written atomically on close (also
+* ``coco`` -> ``<out>/coco_results.json``: one results list, written atomically on close (also
   when closing because of an error or Ctrl-C, so everything finished so far is kept).
-* ``openpose``: ``<out>/<stem>_keypoints.json`` per image, each written atomically.
-* ``jsonl``: ``<out>/predictions.jsonl``, one line per image, each line written whole and
-  flushed at once, so a crash leaves every finished line valid.
+* ``openpose`` -> ``<out>/<stem>_keypoints.json``: one file per image, each written atomically;
+  same-stem images from different folders get ``<stem>_2``, ``<stem>_3``... in input order.
+* ``jsonl`` -> ``<out>/predictions.jsonl``: one line per image, written whole and flushed at
+  once, so a crash leaves every finished line valid.
+
+Every writer has ``write(poses, *, source, image_id=None)`` and ``close()`` and is a context
+manager. Build one by name with :func:`make_writer`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Protocol
 
+from posekit.errors import UsageError
 from posekit.io.formats import poses_to_coco, poses_to_openpose, poses_to_record
 from posekit.results import Poses
 
+logger = logging.getLogger(__name__)
+
+COCO_FILE_NAME = "coco_results.json"
+JSONL_FILE_NAME = "predictions.jsonl"
+OPENPOSE_SUFFIX = "_keypoints.json"
+
+
+# --- Atomic files ----------------------------------------------------------------------------
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Makes a rename durable; not every platform can open a folder, which is fine."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # e.g. file systems that do not sync folders; the file itself is synced
+    finally:
+        os.close(fd)
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Writes to a temp file beside ``path``, syncs, then renames over it."""
+    """Writes ``data`` to a temp file beside ``path``, syncs it, then renames it over ``path``.
+
+    A crash or Ctrl-C leaves either the old file or the new one, never half of one; the temp
+    file is removed on any error. Parent folders are created.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp_path = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 lets the umask decide the mode, as for a plain open(); mkstemp would make it 0600.
+    fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        os.replace(temp_path, path)
+    except BaseException:  # also KeyboardInterrupt: never leave the temp file behind
+        temp_path.unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """:func:`atomic_write_bytes` for UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _json_text(obj: Any) -> str:
+    # Strict JSON: NaN would make the file unreadable by most parsers, so fail loudly instead.
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, separators=(",", ":")) + "\n").encode())
+    """Writes ``obj`` as compact, strict JSON (no NaN) with a final newline, atomically."""
+    atomic_write_text(path, _json_text(obj) + "\n")
+
+
+# --- Names -------------------------------------------------------------------------------------
 
 
 def coco_image_id(source: str) -> int | str:
-    """A file's COCO image id when none is given: its stem as an int if all digits."""
+    """A file's COCO image id when none is given: its stem as an int if all ASCII digits, else the stem."""
     stem = Path(source).stem
-    return int(stem) if stem.isdigit() else stem
+    return int(stem) if stem.isascii() and stem.isdigit() else stem
+
+
+class UniqueStems:
+    """Output names per input file, never two the same.
+
+    Same-stem files (``a/img.jpg``, ``b/img.png``) get ``img``, ``img_2``, ``img_3``... in the
+    order they are first seen; asking again for a file gives its name again. Names differing
+    only in case count as the same, so nothing is overwritten on case-insensitive disks.
+    """
+
+    def __init__(self) -> None:
+        self._stem_by_source: dict[str, str] = {}
+        self._used_names: set[str] = set()
+
+    def __call__(self, source: str) -> str:
+        if source not in self._stem_by_source:
+            stem = Path(source).stem
+            candidate, count = stem, 1
+            while candidate.casefold() in self._used_names:
+                count += 1
+                candidate = f"{stem}_{count}"
+            self._used_names.add(candidate.casefold())
+            self._stem_by_source[source] = candidate
+        return self._stem_by_source[source]
+
+
+# --- Writers -----------------------------------------------------------------------------------
 
 
 class PoseWriter(Protocol):
     def __enter__(self) -> PoseWriter: ...
-    def __exit__(self, *exc_info: object) -> None: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None: ...
+
     def write(self, poses: Poses, *, source: str, image_id: int | str | None = None) -> None: ...
 
+    def close(self) -> None: ...
 
-class CocoResultsWriter:
-    def __init__(self, out_dir: Path, file_name: str = "coco_results.json") -> None:
-        self.path = Path(out_dir) / file_name
-        self._results: list[dict[str, Any]] = []
+
+class _WriterBase:
+    """Context-manager plumbing: ``__exit__`` always closes, also on errors and Ctrl-C."""
+
+    _closed = False
+
+    def __enter__(self) -> _WriterBase:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise UsageError(f"{type(self).__name__} is closed; make a new writer to write more")
+
+
+class CocoResultsWriter(_WriterBase):
+    """Collects COCO results entries and writes the list to ``path`` atomically on close.
+
+    ``image_id`` defaults to :func:`coco_image_id` of the source (``000000196141.jpg`` -> 196141).
+    """
+
+    def __init__(self, path: str | Path, *, category_id: int = 1) -> None:
+        self.path = Path(path)
+        self.category_id = category_id
+        self._entries: list[dict[str, Any]] = []
 
     def __enter__(self) -> CocoResultsWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def write(self, poses: Poses, *, source: str, image_id: int | str | None = None) -> None:
-        self._results.extend(poses_to_coco(poses, coco_image_id(source) if image_id is None else image_id))
+        self._check_open()
+        resolved_id = coco_image_id(source) if image_id is None else image_id
+        self._entries.extend(poses_to_coco(poses, resolved_id, self.category_id))
 
     def close(self) -> None:
-        atomic_write_json(self.path, self._results)
+        if self._closed:
+            return
+        atomic_write_json(self.path, self._entries)
+        logger.debug("wrote %d COCO results to %s", len(self._entries), self.path)
+        super().close()
 
 
-class UniqueStems:
-    """Output names per input file: same-stem files from different folders get ``_2``, ``_3``...
-    instead of overwriting each other; the same file always gets the same name."""
+class OpenPoseWriter(_WriterBase):
+    """Writes ``<out_dir>/<stem>_keypoints.json`` per image, atomically.
 
-    def __init__(self) -> None:
-        self._by_source: dict[str, str] = {}
-        self._used: set[str] = set()
+    Pass ``stems`` to share name allocation with other per-image outputs (e.g. renders).
+    """
 
-    def __call__(self, source: str) -> str:
-        if source not in self._by_source:
-            stem = Path(source).stem
-            candidate, n = stem, 1
-            while candidate in self._used:
-                n += 1
-                candidate = f"{stem}_{n}"
-            self._used.add(candidate)
-            self._by_source[source] = candidate
-        return self._by_source[source]
-
-
-class OpenPoseWriter:
-    def __init__(self, out_dir: Path, stems: UniqueStems | None = None) -> None:
+    def __init__(self, out_dir: str | Path, stems: UniqueStems | None = None) -> None:
         self.out_dir = Path(out_dir)
-        self.stems = stems or UniqueStems()
+        self.stems = stems if stems is not None else UniqueStems()
 
     def __enter__(self) -> OpenPoseWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        pass
+    def path_for(self, source: str) -> Path:
+        return self.out_dir / f"{self.stems(source)}{OPENPOSE_SUFFIX}"
 
     def write(self, poses: Poses, *, source: str, image_id: int | str | None = None) -> None:
-        atomic_write_json(self.out_dir / f"{self.stems(source)}_keypoints.json", poses_to_openpose(poses))
+        self._check_open()
+        atomic_write_json(self.path_for(source), poses_to_openpose(poses))
 
 
-class JsonlWriter:
-    def __init__(self, out_dir: Path, file_name: str = "predictions.jsonl") -> None:
-        self.path = Path(out_dir) / file_name
+class JsonlWriter(_WriterBase):
+    """Writes one JSON line per image or frame to ``path`` (truncated on open).
+
+    Each line is built whole, written in one call and flushed, so after a crash every finished
+    line is valid JSON. The file is fsynced on close.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = self.path.open("w", encoding="utf-8")
+        self._handle = self.path.open("w", encoding="utf-8", newline="\n")
 
     def __enter__(self) -> JsonlWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def write(self, poses: Poses, *, source: str, image_id: int | str | None = None) -> None:
-        self.write_record(poses_to_record(poses, source=source))
+    def write(
+        self,
+        poses: Poses,
+        *,
+        source: str,
+        image_id: int | str | None = None,
+        frame_index: int | None = None,
+        timestamp_s: float | None = None,
+    ) -> None:
+        """Writes one record; ``image_id`` is accepted for a common writer signature and unused."""
+        self.write_record(poses_to_record(poses, frame_index=frame_index, timestamp_s=timestamp_s, source=source))
 
     def write_record(self, record: dict[str, Any]) -> None:
-        self._handle.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._check_open()
+        self._handle.write(_json_text(record) + "\n")
         self._handle.flush()
 
     def close(self) -> None:
-        if not self._handle.closed:
-            self._handle.close()
+        if self._closed:
+            return
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        super().close()
 
 
-WRITERS: dict[str, Callable[[Path], PoseWriter]] = {
-    "coco": CocoResultsWriter,
-    "openpose": OpenPoseWriter,
-    "jsonl": JsonlWriter,
+# name -> factory(out_dir, stems); explicit, no plugin scanning.
+WRITER_FACTORIES: dict[str, Callable[[Path, UniqueStems | None], PoseWriter]] = {
+    "coco": lambda out_dir, stems: CocoResultsWriter(out_dir / COCO_FILE_NAME),
+    "openpose": lambda out_dir, stems: OpenPoseWriter(out_dir, stems),
+    "jsonl": lambda out_dir, stems: JsonlWriter(out_dir / JSONL_FILE_NAME),
 }
+
+
+def make_writer(format_name: str, out_dir: str | Path, stems: UniqueStems | None = None) -> PoseWriter:
+    """The writer for ``format_name`` (``coco``, ``openpose`` or ``jsonl``) writing into ``out_dir``.
+
+    ``stems`` is used by ``openpose`` only, to share per-image names with other outputs.
+    """
+    factory = WRITER_FACTORIES.get(format_name)
+    if factory is None:
+        raise UsageError(f"unknown output format {format_name!r}; choose one of {', '.join(sorted(WRITER_FACTORIES))}")
+    return factory(Path(out_dir), stems)
+
+
+def _writer_named(format_name: str) -> Callable[[Path], PoseWriter]:
+    return lambda out_dir: make_writer(format_name, out_dir)
+
+
+# ``WRITERS[name](out_dir)``: the registry as the command line uses it.
+WRITERS: dict[str, Callable[[Path], PoseWriter]] = {name: _writer_named(name) for name in WRITER_FACTORIES}
