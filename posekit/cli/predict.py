@@ -13,7 +13,7 @@ from posekit.cli.progress import Progress
 from posekit.draw import draw_poses
 from posekit.errors import InputError
 from posekit.io.images import find_images, read_image
-from posekit.io.writers import WRITERS, UniqueStems, atomic_write_bytes
+from posekit.io.writers import WRITER_FACTORIES, UniqueStems, atomic_write_bytes, make_writer
 from posekit.pipeline import PoseEstimator
 
 
@@ -32,7 +32,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument(
         "--format",
-        choices=sorted(WRITERS),
+        choices=sorted(WRITER_FACTORIES),
         default="coco",
         help="coco: one results list; openpose: <stem>_keypoints.json per image; "
         "jsonl: one line per image (default: %(default)s)",
@@ -55,10 +55,10 @@ def run(args: argparse.Namespace) -> int:
     bad = len(failures)
     # COCO results hold COCO-17 only; OpenPose (feet), JSON lines and renders use BlazePose's 33.
     needs_landmarks = args.format != "coco" or args.render
-    render_stems = UniqueStems()  # allocates names the same way the OpenPose writer does
+    stems = UniqueStems()  # one naming for OpenPose files and renders
     with (
         PoseEstimator(options_from_args(args, output_needs_landmarks=needs_landmarks)) as estimator,
-        WRITERS[args.format](args.out) as writer,
+        make_writer(args.format, args.out, stems) as writer,
         Progress(len(images), "predict", enabled=not args.quiet) as progress,
     ):
         for path in images:
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 rendered = draw_poses(image, poses)
                 ok, encoded = cv2.imencode(".jpg", rendered, [cv2.IMWRITE_JPEG_QUALITY, 90])
                 if ok:
-                    atomic_write_bytes(args.out / f"{render_stems(str(path))}_pose.jpg", encoded.tobytes())
+                    atomic_write_bytes(args.out / f"{stems(str(path))}_pose.jpg", encoded.tobytes())
             people += len(poses)
             progress.update(note=f"{people} people")
         elapsed = progress.elapsed_s

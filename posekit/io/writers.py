@@ -263,11 +263,3 @@ def make_writer(format_name: str, out_dir: str | Path, stems: UniqueStems | None
     if factory is None:
         raise UsageError(f"unknown output format {format_name!r}; choose one of {', '.join(sorted(WRITER_FACTORIES))}")
     return factory(Path(out_dir), stems)
-
-
-def _writer_named(format_name: str) -> Callable[[Path], PoseWriter]:
-    return lambda out_dir: make_writer(format_name, out_dir)
-
-
-# ``WRITERS[name](out_dir)``: the registry as the command line uses it.
-WRITERS: dict[str, Callable[[Path], PoseWriter]] = {name: _writer_named(name) for name in WRITER_FACTORIES}

@@ -8,7 +8,7 @@ import pytest
 from posekit.errors import UsageError
 from posekit.io import writers as writers_module
 from posekit.io.writers import (
-    WRITERS,
+    WRITER_FACTORIES,
     CocoResultsWriter,
     JsonlWriter,
     OpenPoseWriter,
@@ -199,7 +199,7 @@ def test_openpose_writer_shares_stems_with_other_outputs(tmp_path):
 
 
 def test_cli_registry_matches(tmp_path):
-    assert sorted(WRITERS) == ["coco", "jsonl", "openpose"]
-    with WRITERS["coco"](tmp_path) as writer:
+    assert sorted(WRITER_FACTORIES) == ["coco", "jsonl", "openpose"]
+    with make_writer("coco", tmp_path) as writer:
         writer.write(make_poses(BOXES), source="1.jpg")
     assert np.array(json.loads((tmp_path / "coco_results.json").read_text())[0]["keypoints"]).shape == (51,)
