@@ -9,6 +9,8 @@ and a 4000 px photo both read well. Drawing is anti-aliased at sub-pixel precisi
 from __future__ import annotations
 
 import logging
+from collections import deque
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -164,3 +166,68 @@ def draw_poses(
     for person in range(len(poses)):
         _draw_box_and_label(canvas, poses, person, draw_boxes)
     return canvas
+
+
+def _trail_colour(track_id: int) -> Colour:
+    # A fixed, well-spread hue per id (golden-ratio steps), so a person keeps their colour.
+    hue = int((track_id * 0.618034 % 1.0) * 180)
+    hsv = np.array([[[hue, 200, 255]]], dtype=np.uint8)
+    b, g, r = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]
+    return int(b), int(g), int(r)
+
+
+class VideoRenderer:
+    """Writes an MP4 (``mp4v``) with each frame's skeletons, track ids and motion trails.
+
+    A context manager: ``close()`` finishes the file, also after an error or Ctrl-C, so the
+    video holds every frame written so far. Trails follow each track's box centre over the last
+    ``trail_s`` seconds.
+    """
+
+    def __init__(self, path: str | Path, fps: float, *, trail_s: float = 1.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fps = fps
+        self.trail_s = trail_s
+        self._writer: cv2.VideoWriter | None = None
+        self._trails: dict[int, deque[tuple[float, float, float]]] = {}
+
+    def __enter__(self) -> VideoRenderer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def write(self, image_bgr: np.ndarray, poses: Poses, timestamp_s: float) -> None:
+        canvas = draw_poses(image_bgr, poses)
+        if poses.track_id is not None:
+            self._draw_trails(canvas, poses, timestamp_s)
+        if self._writer is None:
+            height, width = canvas.shape[:2]
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, (width, height))
+            if not self._writer.isOpened():
+                raise UsageError(f"{self.path}: cannot write an MP4 video here (OpenCV has no mp4v encoder?)")
+        self._writer.write(canvas)
+
+    def _draw_trails(self, canvas: np.ndarray, poses: Poses, timestamp_s: float) -> None:
+        assert poses.track_id is not None
+        for person, track_id in enumerate(poses.track_id):
+            x, y, w, h = (float(v) for v in poses.bbox_xywh[person])
+            trail = self._trails.setdefault(int(track_id), deque())
+            trail.append((timestamp_s, x + w / 2, y + h))  # feet: where the person walks
+        thickness = max(1, round(2 * _scale(canvas)))
+        for track_id, trail in list(self._trails.items()):
+            while trail and trail[0][0] < timestamp_s - self.trail_s:
+                trail.popleft()
+            if not trail:
+                del self._trails[track_id]
+                continue
+            points = _fixed_point(np.array([[px, py] for _, px, py in trail]), canvas)
+            cv2.polylines(
+                canvas, [points.reshape(-1, 1, 2)], False, _trail_colour(track_id), thickness, cv2.LINE_AA, _SHIFT
+            )
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -139,7 +139,7 @@ def pose_nms(
     return np.array(kept, dtype=np.int64)
 
 
-class _StageClock:
+class StageClock:
     """Adds each stage's wall time (ms) to a caller-supplied dict, if one was given."""
 
     def __init__(self, timings_ms: MutableMapping[str, float] | None) -> None:
@@ -205,15 +205,15 @@ class PoseEstimator:
         return self(read_image(path, max_pixels=self.options.max_image_pixels))
 
     def __call__(self, image_bgr: np.ndarray, timings_ms: MutableMapping[str, float] | None = None) -> Poses:
-        _check_image(image_bgr)
+        check_image(image_bgr)
         return self.estimate_rgb(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), timings_ms)
 
     def estimate_rgb(self, image_rgb: np.ndarray, timings_ms: MutableMapping[str, float] | None = None) -> Poses:
         """Poses in an RGB image; fills ``timings_ms`` (detect, keypoints, landmarks, post) if given."""
-        _check_image(image_rgb)
+        check_image(image_rgb)
         if self._movenet is None and self._blazepose_detector is None:
             raise UsageError("this PoseEstimator was closed; create a new one")
-        clock = _StageClock(timings_ms)
+        clock = StageClock(timings_ms)
         image_size = (int(image_rgb.shape[0]), int(image_rgb.shape[1]))
         if self._blazepose_detector is not None:
             return self._single_person_path(image_rgb, image_size, clock)
@@ -242,37 +242,85 @@ class PoseEstimator:
             else None
         )
         clock.lap("landmarks")
-        poses = _assemble(people, coco_xy, coco_conf, scores, landmarks, image_size)
+        poses = assemble_poses(people, coco_xy, coco_conf, scores, landmarks, image_size)
         clock.lap("post")
         return poses
 
-    def _landmarks(self, image_rgb: np.ndarray, roi: RotatedRect) -> BlazePoseLandmarks:
-        assert self._landmarker is not None
+    # --- Stages, for pipelines that reuse the models (the video pipeline) -------------------
+
+    @property
+    def has_keypoint_model(self) -> bool:
+        return self._keypoint_model is not None
+
+    @property
+    def has_landmark_model(self) -> bool:
+        return self._landmarker is not None
+
+    def detect_people(self, image_rgb: np.ndarray, regions_xyxy: np.ndarray | None = None) -> PersonCandidates:
+        """Everyone the detector finds, with its own rough COCO-17 points; with ``regions_xyxy``
+        (MoveNet only) it looks in each region at full detail instead of the whole image."""
+        if self._movenet is not None:
+            return (
+                self._movenet(image_rgb) if regions_xyxy is None else self._movenet.in_regions(image_rgb, regions_xyxy)
+            )
+        if self._blazepose_detector is None:
+            raise UsageError("this PoseEstimator was closed; create a new one")
+        detections = self._blazepose_detector(image_rgb)
+        n = len(detections.scores)
+        return PersonCandidates(
+            detections.boxes_xyxy, detections.scores, np.zeros((n, 17, 2), np.float32), np.zeros((n, 17), np.float32)
+        )
+
+    def detect_rois(self, image_rgb: np.ndarray) -> tuple[list[RotatedRect], np.ndarray]:
+        """BlazePose detector only: the landmark ROIs it places and their scores."""
+        if self._blazepose_detector is None:
+            raise UsageError("detect_rois needs detector='blazepose'")
+        detections = self._blazepose_detector(image_rgb)
+        return list(detections.rois), detections.scores
+
+    def keypoints_in_box(self, image_rgb: np.ndarray, box_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """COCO-17 ``xy (17, 2)`` pixels and ``confidence (17,)`` from the keypoint model."""
+        if self._keypoint_model is None:
+            raise UsageError("keypoints_in_box needs keypoint_model thunder or lightning")
+        return self._keypoint_model(image_rgb, box_xyxy)
+
+    def landmarks_in_roi(self, image_rgb: np.ndarray, roi: RotatedRect) -> BlazePoseLandmarks:
+        """BlazePose's 33 landmarks in a rotated ROI (a second pass when ``landmark_refine``)."""
+        if self._landmarker is None:
+            raise UsageError("landmarks_in_roi needs landmark_model lite, full or heavy")
         landmarks = self._landmarker(image_rgb, roi)
         if self.options.landmark_refine:
             landmarks = self._landmarker(image_rgb, landmarks.next_roi)
         return landmarks
 
-    def _single_person_path(self, image_rgb: np.ndarray, image_size: tuple[int, int], clock: _StageClock) -> Poses:
+    _landmarks = landmarks_in_roi
+
+    def _single_person_path(self, image_rgb: np.ndarray, image_size: tuple[int, int], clock: StageClock) -> Poses:
         assert self._blazepose_detector is not None
         detections = self._blazepose_detector(image_rgb)
         clock.lap("detect")
         landmarks = [self._landmarks(image_rgb, roi) for roi in detections.rois]
         clock.lap("landmarks")
-        n = len(landmarks)
-        coco_xy = np.array([lm.xy[_BLAZEPOSE_TO_COCO] for lm in landmarks], np.float32).reshape(n, 17, 2)
-        coco_conf = np.array([lm.visibility[_BLAZEPOSE_TO_COCO] for lm in landmarks], np.float32).reshape(n, 17)
+        coco_xy, coco_conf = blazepose_to_coco17(landmarks)
         scores = detections.scores * np.array([lm.pose_score for lm in landmarks], np.float32)
         people = PersonCandidates(detections.boxes_xyxy, detections.scores, coco_xy, coco_conf)
         keep = np.flatnonzero(scores >= self.options.min_person_score)
-        poses = _assemble(
+        poses = assemble_poses(
             people.select(keep), coco_xy[keep], coco_conf[keep], scores[keep], [landmarks[i] for i in keep], image_size
         )
         clock.lap("post")
         return poses
 
 
-def _assemble(
+def blazepose_to_coco17(landmarks: Sequence[BlazePoseLandmarks]) -> tuple[np.ndarray, np.ndarray]:
+    """COCO-17 ``xy (n, 17, 2)`` and ``confidence (n, 17)`` (visibility) from BlazePose landmarks."""
+    n = len(landmarks)
+    coco_xy = np.array([lm.xy[_BLAZEPOSE_TO_COCO] for lm in landmarks], np.float32).reshape(n, 17, 2)
+    coco_conf = np.array([lm.visibility[_BLAZEPOSE_TO_COCO] for lm in landmarks], np.float32).reshape(n, 17)
+    return coco_xy, coco_conf
+
+
+def assemble_poses(
     people: PersonCandidates,
     coco_xy: np.ndarray,
     coco_conf: np.ndarray,
@@ -313,7 +361,7 @@ def _person_boxes(
     return np.clip(boxes, 0, [width, height, width, height]).astype(np.float32)
 
 
-def _check_image(image: np.ndarray) -> None:
+def check_image(image: np.ndarray) -> None:
     if not isinstance(image, np.ndarray):
         raise UsageError(f"expected a numpy image array, got {type(image).__name__}; use predict(path) for files")
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:

@@ -9,18 +9,18 @@ from posekit.pipeline import EstimatorOptions
 _DEFAULTS = EstimatorOptions()
 
 
-def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
+def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: EstimatorOptions = _DEFAULTS) -> None:
     group = parser.add_argument_group("model")
     group.add_argument(
         "--detector",
         choices=["movenet", "blazepose"],
-        default=_DEFAULTS.detector,
+        default=defaults.detector,
         help="person detector: movenet finds up to 6 people, blazepose mostly one (default: %(default)s)",
     )
     group.add_argument(
         "--keypoints",
         choices=["thunder", "lightning", "none"],
-        default=_DEFAULTS.keypoint_model,
+        default=defaults.keypoint_model,
         help="per-person COCO-17 model; lightning is ~4x faster (default: %(default)s)",
     )
     group.add_argument(
@@ -33,10 +33,10 @@ def add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--min-score",
         type=float,
-        default=_DEFAULTS.min_person_score,
+        default=defaults.min_person_score,
         help="drop people scoring below this (default: %(default)s)",
     )
-    group.add_argument("--threads", type=int, default=_DEFAULTS.num_threads, help="CPU threads per model")
+    group.add_argument("--threads", type=int, default=defaults.num_threads, help="CPU threads per model")
 
 
 def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool = True) -> EstimatorOptions:

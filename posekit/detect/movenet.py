@@ -90,6 +90,38 @@ class MoveNetMultiPose:
         merged = PersonCandidates.concat(parts)
         return merged.select(nms_xyxy(merged.boxes_xyxy, merged.scores, TILE_MERGE_IOU))
 
+    def in_regions(self, image_rgb: np.ndarray, regions_xyxy: np.ndarray) -> PersonCandidates:
+        """People found in each region (integer ``x0, y0, x1, y1`` pixels), merged by box NMS.
+
+        Small people (under ~1/4 of the image height) are below what a 256-pixel pass of the
+        whole image resolves; a region the size of a few people brings them into range.
+        """
+        parts = []
+        for x0, y0, x1, y1 in np.asarray(regions_xyxy, dtype=np.int64).reshape(-1, 4):
+            found = self._one_pass(np.ascontiguousarray(image_rgb[y0:y1, x0:x1]))
+            offset = np.array([x0, y0], np.float32)
+            parts.append(
+                PersonCandidates(
+                    found.boxes_xyxy + np.tile(offset, 2),
+                    found.scores,
+                    found.coco17_xy + offset,
+                    found.coco17_confidence,
+                )
+            )
+        if not parts:
+            return PersonCandidates.concat([self._empty()])
+        merged = PersonCandidates.concat(parts)
+        return merged.select(nms_xyxy(merged.boxes_xyxy, merged.scores, TILE_MERGE_IOU))
+
+    @staticmethod
+    def _empty() -> PersonCandidates:
+        return PersonCandidates(
+            np.zeros((0, 4), np.float32),
+            np.zeros(0, np.float32),
+            np.zeros((0, 17, 2), np.float32),
+            np.zeros((0, 17), np.float32),
+        )
+
     def _one_pass(self, image_rgb: np.ndarray) -> PersonCandidates:
         model_input, box = letterbox(image_rgb, self.input_size)
         (raw,) = self._runtime.run([model_input[None].astype(np.int32)])
@@ -105,3 +137,18 @@ class MoveNetMultiPose:
             coco17_xy=coco17_xy.astype(np.float32),
             coco17_confidence=keypoints_yx[:, :, 2].astype(np.float32),
         )
+
+
+def tile_grid(width: int, height: int, tile_px: int, overlap: float = 0.25) -> np.ndarray:
+    """``(n, 4)`` square tiles ``x0, y0, x1, y1`` covering a ``width x height`` image, each
+    overlapping its neighbours by at least ``overlap`` of a tile so a person on a seam is whole
+    in one of them. One tile (the whole image) when the image is no larger than a tile."""
+    tile = int(min(tile_px, width, height))
+    step = tile * (1.0 - overlap)
+
+    def starts(length: int) -> np.ndarray:
+        count = max(1, int(np.ceil((length - tile) / step)) + 1)
+        return np.linspace(0, length - tile, count).round().astype(np.int64)
+
+    xs, ys = starts(width), starts(height)
+    return np.array([[x, y, x + tile, y + tile] for y in ys for x in xs], dtype=np.int64)

@@ -13,6 +13,7 @@ manager. Build one by name with :func:`make_writer`.
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -21,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
+
+import numpy as np
 
 from posekit.errors import UsageError
 from posekit.io.formats import poses_to_coco, poses_to_openpose, poses_to_record
@@ -244,6 +247,137 @@ class JsonlWriter(_WriterBase):
         os.fsync(self._handle.fileno())
         self._handle.close()
         super().close()
+
+
+class CsvWriter(_WriterBase):
+    """Long-format CSV, one row per keypoint: ``frame,time_s,track_id,schema,keypoint,x,y,score``.
+
+    Rows of a frame are written together and flushed, so a crash leaves whole frames. A missing
+    point has empty ``x`` and ``y`` and score 0; ``track_id`` is empty without tracking.
+    """
+
+    HEADER = ("frame", "time_s", "track_id", "schema", "keypoint", "x", "y", "score")
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.path.open("w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._handle, lineterminator="\n")
+        self._csv.writerow(self.HEADER)
+        self._handle.flush()
+
+    def __enter__(self) -> CsvWriter:
+        return self
+
+    def write(
+        self,
+        poses: Poses,
+        *,
+        source: str,
+        image_id: int | str | None = None,
+        frame_index: int | None = None,
+        timestamp_s: float | None = None,
+    ) -> None:
+        self._check_open()
+        frame = "" if frame_index is None else int(frame_index)
+        time_s = "" if timestamp_s is None else f"{timestamp_s:.6f}"
+        rows = []
+        for person in range(len(poses)):
+            track_id = "" if poses.track_id is None else int(poses.track_id[person])
+            for schema_name, points in poses.keypoints.items():
+                for k, name in enumerate(points.schema.keypoint_names):
+                    (x, y), score = points.xy[person, k], float(points.confidence[person, k])
+                    present = bool(np.isfinite([x, y]).all()) and score > 0
+                    rows.append(
+                        (
+                            frame,
+                            time_s,
+                            track_id,
+                            schema_name,
+                            name,
+                            f"{x:.2f}" if present else "",
+                            f"{y:.2f}" if present else "",
+                            f"{score:.4f}" if present else "0",
+                        )
+                    )
+        self._csv.writerows(rows)
+        self._handle.flush()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        super().close()
+
+
+class OpenPoseFrameWriter(_WriterBase):
+    """OpenPose's video output: ``<out_dir>/<stem>_<frame:012d>_keypoints.json`` per frame,
+    each written atomically, ``person_id`` set to the track id."""
+
+    def __init__(self, out_dir: str | Path, stem: str) -> None:
+        self.out_dir = Path(out_dir)
+        self.stem = stem
+
+    def __enter__(self) -> OpenPoseFrameWriter:
+        return self
+
+    def path_for(self, frame_index: int) -> Path:
+        return self.out_dir / f"{self.stem}_{int(frame_index):012d}{OPENPOSE_SUFFIX}"
+
+    def write(
+        self,
+        poses: Poses,
+        *,
+        source: str,
+        image_id: int | str | None = None,
+        frame_index: int | None = None,
+        timestamp_s: float | None = None,
+    ) -> None:
+        self._check_open()
+        if frame_index is None:
+            raise UsageError("OpenPoseFrameWriter.write needs frame_index")
+        atomic_write_json(self.path_for(frame_index), poses_to_openpose(poses))
+
+
+class FrameWriter(Protocol):
+    def __enter__(self) -> FrameWriter: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None: ...
+
+    def write(
+        self,
+        poses: Poses,
+        *,
+        source: str,
+        image_id: int | str | None = None,
+        frame_index: int | None = None,
+        timestamp_s: float | None = None,
+    ) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# Video outputs: format -> factory(out_dir, source stem).
+FRAME_WRITER_FACTORIES: dict[str, Callable[[Path, str], FrameWriter]] = {
+    "jsonl": lambda out_dir, stem: JsonlWriter(out_dir / f"{stem}.jsonl"),
+    "openpose": lambda out_dir, stem: OpenPoseFrameWriter(out_dir, stem),
+    "csv": lambda out_dir, stem: CsvWriter(out_dir / f"{stem}.csv"),
+}
+
+
+def make_frame_writer(format_name: str, out_dir: str | Path, stem: str) -> FrameWriter:
+    """The per-frame writer for a video: ``jsonl`` (``<stem>.jsonl``), ``openpose`` (a JSON file
+    per frame) or ``csv`` (``<stem>.csv``), all flushed frame by frame."""
+    factory = FRAME_WRITER_FACTORIES.get(format_name)
+    if factory is None:
+        raise UsageError(
+            f"unknown video output format {format_name!r}; choose one of {', '.join(sorted(FRAME_WRITER_FACTORIES))}"
+        )
+    return factory(Path(out_dir), stem)
 
 
 # name -> factory(out_dir, stems); explicit, no plugin scanning.

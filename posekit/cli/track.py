@@ -1,0 +1,196 @@
+"""``posekit track SOURCE --out DIR``: every person in a video, with stable ids, frame by frame."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from posekit.cli.options import add_estimator_arguments, options_from_args
+from posekit.cli.progress import Progress
+from posekit.draw import VideoRenderer
+from posekit.errors import InputError, PosekitError
+from posekit.io.video import Frame, ReadOptions, VideoSource, open_source
+from posekit.io.writers import FRAME_WRITER_FACTORIES, make_frame_writer
+from posekit.pipeline import EstimatorOptions
+from posekit.results import Poses
+from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, smooth_sequence
+
+_VIDEO_DEFAULTS = VideoOptions()
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("track", help="track people in a video, webcam, stream or frame folder")
+    parser.description = __doc__
+    parser.add_argument(
+        "source", metavar="SOURCE", help="video file, webcam index (0), rtsp:// or http:// URL, or a folder of frames"
+    )
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument(
+        "--format",
+        choices=sorted(FRAME_WRITER_FACTORIES),
+        default="jsonl",
+        help="jsonl: <stem>.jsonl, one line per frame; openpose: <stem>_<frame>_keypoints.json per frame; "
+        "csv: <stem>.csv, one row per keypoint (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--render", action="store_true", help="also write <stem>_pose.mp4 with skeletons, ids and trails"
+    )
+    parser.add_argument(
+        "--smooth",
+        choices=["online", "offline", "none"],
+        default=_VIDEO_DEFAULTS.smoothing,
+        help="online: One Euro filter as frames arrive; offline: zero-lag smoother over the whole "
+        "file, outputs rewritten at the end (files only) (default: %(default)s)",
+    )
+    group = parser.add_argument_group("frames")
+    group.add_argument("--start", type=float, default=0.0, help="start at this time, seconds")
+    group.add_argument("--end", type=float, default=None, help="stop before this time, seconds")
+    group.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    group.add_argument("--stride", type=int, default=1, help="use every n-th frame")
+    group.add_argument(
+        "--fps", type=float, default=30.0, help="frame rate of a folder of frames (default: %(default)s)"
+    )
+    group = parser.add_argument_group("tracking")
+    group.add_argument(
+        "--redetect",
+        type=int,
+        default=_VIDEO_DEFAULTS.redetect_interval,
+        help="frames between detector passes looking for new people; 0: only when a track is lost "
+        "(default: %(default)s)",
+    )
+    group.add_argument("--no-propagate", action="store_true", help="detect every frame instead of following ROIs")
+    group.add_argument(
+        "--max-lost",
+        type=float,
+        default=_VIDEO_DEFAULTS.tracker.max_lost_s,
+        help="seconds a lost person can be away and keep their id (default: %(default)s)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_estimator_arguments(
+        parser, replace(_VIDEO_DEFAULTS.estimator, min_person_score=_VIDEO_DEFAULTS.min_track_score)
+    )
+
+
+def _video_options(args: argparse.Namespace) -> VideoOptions:
+    estimator: EstimatorOptions = options_from_args(args, output_needs_landmarks=False)
+    return replace(
+        _VIDEO_DEFAULTS,
+        estimator=estimator,
+        propagate=not args.no_propagate,
+        redetect_interval=args.redetect,
+        min_track_score=args.min_score,
+        tracker=replace(_VIDEO_DEFAULTS.tracker, max_lost_s=args.max_lost),
+        smoothing=args.smooth,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        options = _video_options(args)
+        read_options = ReadOptions(
+            start_s=args.start, end_s=args.end, max_frames=args.max_frames, stride=args.stride, folder_fps=args.fps
+        )
+        source = open_source(args.source, read_options)
+    except InputError as exc:
+        print(f"posekit: cannot track {exc}", file=sys.stderr)
+        return 1
+    except PosekitError as exc:
+        print(f"posekit: {exc}", file=sys.stderr)
+        return 2
+    if args.smooth == "offline" and source.is_live:
+        source.close()
+        print("posekit: --smooth offline needs a file or folder, not a live source; use online", file=sys.stderr)
+        return 2
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        source.close()
+        print(f"posekit: cannot use --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    with source:
+        return _track(args, source, options)
+
+
+def _track(args: argparse.Namespace, source: VideoSource, options: VideoOptions) -> int:
+    offline = options.smoothing == "offline"
+    frames: list[tuple[int, float, Poses]] = []
+    render_path = args.out / f"{source.stem}_pose.mp4"
+    track_ids: set[int] = set()
+    people = 0
+    with (
+        VideoPoseEstimator(options) as video,
+        make_frame_writer(args.format, args.out, source.stem) as writer,
+        VideoRenderer(render_path, source.fps / args.stride) as renderer,
+        Progress(source.frames_to_read, "track", enabled=not args.quiet) as progress,
+    ):
+        for frame in source:
+            poses = video(frame.image_bgr, frame.timestamp_s)
+            writer.write(poses, source=source.name, frame_index=frame.index, timestamp_s=frame.timestamp_s)
+            if args.render and not offline:
+                renderer.write(frame.image_bgr, poses, frame.timestamp_s)
+            if offline:
+                frames.append((frame.index, frame.timestamp_s, poses))
+            people += len(poses)
+            if poses.track_id is not None:
+                track_ids.update(int(t) for t in poses.track_id)
+            progress.update(note=f"{len(poses)} people, {len(track_ids)} tracks")
+        elapsed = progress.elapsed_s
+        frame_count = video.stats.frames
+    if offline and frames:
+        _rewrite_smoothed(args, source, frames, options)
+    stats = source.stats
+    fps = frame_count / max(elapsed, 1e-9)
+    print(
+        f"posekit: {frame_count} frames, {people} people, {len(track_ids)} tracks, {fps:.1f} fps "
+        f"({1000 / max(fps, 1e-9):.0f} ms/frame), {stats.frames_failed} frames failed to decode"
+        + (f", {stats.reconnects} reconnects" if stats.reconnects else "")
+        + f" -> {args.out}",
+        file=sys.stderr,
+    )
+    if stats.stopped_reason:
+        print(f"posekit: {source.name}: {stats.stopped_reason}", file=sys.stderr)
+    if frame_count == 0:
+        print(f"posekit: {source.name}: no frames in the chosen range", file=sys.stderr)
+        return 1
+    return 1 if stats.frames_failed or stats.stopped_reason else 0
+
+
+def _rewrite_smoothed(
+    args: argparse.Namespace, source: VideoSource, frames: list[tuple[int, float, Poses]], options: VideoOptions
+) -> None:
+    """Replaces the per-frame outputs with smoothed ones; each file is swapped in whole."""
+    smoothed = smooth_sequence([(time_s, poses) for _, time_s, poses in frames], options.rts)
+    with tempfile.TemporaryDirectory(dir=args.out, prefix=".smoothing-") as scratch:
+        scratch_dir = Path(scratch)
+        with make_frame_writer(args.format, scratch_dir, source.stem) as writer:
+            for (index, time_s, _), poses in zip(frames, smoothed, strict=True):
+                writer.write(poses, source=source.name, frame_index=index, timestamp_s=time_s)
+        for path in scratch_dir.iterdir():
+            os.replace(path, args.out / path.name)
+    if args.render:
+        _render_second_pass(args, source, frames, smoothed)
+
+
+def _render_second_pass(
+    args: argparse.Namespace, source: VideoSource, frames: list[tuple[int, float, Poses]], smoothed: list[Poses]
+) -> None:
+    by_index = {index: poses for (index, _, _), poses in zip(frames, smoothed, strict=True)}
+    final_path = args.out / f"{source.stem}_pose.mp4"
+    temp_path = args.out / f".{source.stem}_pose.tmp.mp4"
+    try:
+        with (
+            open_source(source.name, source.options) as again,
+            VideoRenderer(temp_path, source.fps / args.stride) as renderer,
+        ):
+            frame: Frame
+            for frame in again:
+                if frame.index in by_index:
+                    renderer.write(frame.image_bgr, by_index[frame.index], frame.timestamp_s)
+        shutil.move(str(temp_path), str(final_path))
+    finally:
+        temp_path.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Following people across frames: assignment, the tracker with its track lifecycle, smoothing."""

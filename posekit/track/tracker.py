@@ -1,0 +1,302 @@
+"""Multi-person tracker: stable ids from pose and box overlap, motion prediction and appearance.
+
+Each frame, :meth:`PoseTracker.update` takes that frame's :class:`~posekit.results.Poses` and
+returns them with ``track_id`` set (a new object; the input is not changed):
+
+1. every live track predicts where its points are now (constant velocity, from its last two
+   observations);
+2. people are matched to live tracks by an optimal assignment on ``oks_weight * OKS +
+   (1 - oks_weight) * box IoU`` against the prediction;
+3. people left over are matched to *lost* tracks (gone less than ``max_lost_s``) by appearance
+   (a colour histogram of the torso) gated by where the track could have walked, so a person who
+   was occluded or stepped out gets the old id back;
+4. anyone still left starts a tentative track.
+
+Lifecycle: ``TENTATIVE`` -> ``CONFIRMED`` after ``min_hits`` frames in a row (at once on the first
+frame) -> ``LOST`` when unmatched -> ``REMOVED`` after ``max_lost_s``. A tentative track that
+misses a frame is removed. Only confirmed tracks are reported, so a one-frame false detection
+never gets an id.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from posekit.eval.oks import compute_oks
+from posekit.geometry import box_iou_xyxy
+from posekit.results import Poses
+from posekit.schemas import COCO17, Coco17Keypoint
+from posekit.track.assignment import match
+
+logger = logging.getLogger(__name__)
+
+MIN_KEYPOINT_CONFIDENCE = 0.3
+
+
+class TrackState(enum.Enum):
+    TENTATIVE = "tentative"
+    CONFIRMED = "confirmed"
+    LOST = "lost"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """* ``match_threshold``: least similarity (0..1) for a person to continue a track.
+    * ``oks_weight``: share of OKS in the similarity; the rest is box IoU.
+    * ``min_hits``: frames in a row before a new track is confirmed and reported.
+    * ``max_lost_s``: how long a lost track waits for its person to come back.
+    * ``reid_threshold``: least appearance similarity (histogram correlation) to revive a lost track.
+    * ``max_speed``: fastest plausible walk, in person heights per second, for gating re-id.
+    """
+
+    match_threshold: float = 0.2
+    oks_weight: float = 0.5
+    min_hits: int = 2
+    max_lost_s: float = 5.0
+    reid_threshold: float = 0.6
+    max_speed: float = 2.5
+
+
+@dataclass
+class Track:
+    """One person across frames (mutable inside the tracker; callers get ``Poses``)."""
+
+    track_id: int
+    state: TrackState
+    keypoints_xy: np.ndarray  # (17, 2) last observed COCO-17 pixels
+    keypoints_confidence: np.ndarray  # (17,)
+    box_xyxy: np.ndarray  # (4,)
+    time_s: float
+    hits: int = 1
+    velocity_xy: np.ndarray = field(default_factory=lambda: np.zeros(2))  # pixels / s of the box centre
+    appearance: np.ndarray | None = None
+    lost_since_s: float | None = None
+
+    @property
+    def height_px(self) -> float:
+        return float(max(self.box_xyxy[3] - self.box_xyxy[1], 1.0))
+
+    def predicted(self, time_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints and box moved by the track's velocity to ``time_s`` (capped at 1 s ahead)."""
+        shift = self.velocity_xy * min(max(time_s - self.time_s, 0.0), 1.0)
+        return self.keypoints_xy + shift, self.box_xyxy + np.tile(shift, 2)
+
+
+def torso_appearance(image_bgr: np.ndarray, keypoints_xy: np.ndarray, confidence: np.ndarray) -> np.ndarray | None:
+    """A normalised hue-saturation histogram (8x8) of the person's torso and upper legs.
+
+    The region is the box of shoulders, hips and knees that were seen; clothing colour there is
+    a cheap, pose-independent cue for telling people apart. None when the torso is not visible.
+    """
+    parts = [
+        Coco17Keypoint.LEFT_SHOULDER,
+        Coco17Keypoint.RIGHT_SHOULDER,
+        Coco17Keypoint.LEFT_HIP,
+        Coco17Keypoint.RIGHT_HIP,
+        Coco17Keypoint.LEFT_KNEE,
+        Coco17Keypoint.RIGHT_KNEE,
+    ]
+    seen = confidence[parts] >= MIN_KEYPOINT_CONFIDENCE
+    if seen[:4].sum() < 3:
+        return None
+    points = keypoints_xy[parts][seen]
+    height, width = image_bgr.shape[:2]
+    x0, y0 = np.floor(points.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(points.max(axis=0)).astype(int)
+    # Shrink sideways a little: the box of shoulders and hips reaches past the torso's edges.
+    margin = (x1 - x0) // 8
+    x0, x1 = max(x0 + margin, 0), min(x1 - margin, width)
+    y0, y1 = max(y0, 0), min(y1, height)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    hsv = cv2.cvtColor(image_bgr[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
+    histogram = cv2.calcHist([hsv], [0, 1], None, [8, 8], [0, 180, 0, 256]).reshape(-1)
+    total = float(histogram.sum())
+    return histogram / total if total > 0 else None
+
+
+def appearance_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Bhattacharyya coefficient of two normalised histograms: 1 for identical, 0 for disjoint."""
+    return float(np.sum(np.sqrt(a * b)))
+
+
+def pose_similarity(
+    track_xy: np.ndarray,
+    track_confidence: np.ndarray,
+    track_boxes: np.ndarray,
+    xy: np.ndarray,
+    confidence: np.ndarray,
+    boxes: np.ndarray,
+    oks_weight: float,
+) -> np.ndarray:
+    """``(tracks, people)`` similarity in 0..1: OKS of each person against each track's predicted
+    pose (confident track points count, scale from its box), blended with box IoU."""
+    if len(track_xy) == 0 or len(xy) == 0:
+        return np.zeros((len(track_xy), len(xy)))
+    gt = np.concatenate([track_xy, 2.0 * (track_confidence >= MIN_KEYPOINT_CONFIDENCE)[..., None]], axis=2)
+    sizes = track_boxes[:, 2:] - track_boxes[:, :2]
+    areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53  # COCO's segment area is about half the box
+    detections = np.concatenate([xy, confidence[..., None]], axis=2)
+    oks = compute_oks(gt, areas, np.zeros((len(gt), 4)), detections, COCO17.oks_sigmas()).T  # (tracks, people)
+    return oks_weight * oks + (1 - oks_weight) * box_iou_xyxy(track_boxes, boxes)
+
+
+class PoseTracker:
+    """Assigns stable ``track_id`` values to the people of successive frames. ``reset()`` forgets all."""
+
+    def __init__(self, options: TrackerOptions | None = None) -> None:
+        self.options = options or TrackerOptions()
+        self.reset()
+
+    def reset(self) -> None:
+        self.tracks: list[Track] = []
+        self._next_id = 1
+        self._frames_seen = 0
+        self.tracks_started = 0
+        self.tracks_revived = 0
+        self.last_track_ids = np.zeros(0, dtype=np.int64)
+
+    @property
+    def live_tracks(self) -> list[Track]:
+        return [t for t in self.tracks if t.state in (TrackState.TENTATIVE, TrackState.CONFIRMED)]
+
+    @property
+    def lost_tracks(self) -> list[Track]:
+        return [t for t in self.tracks if t.state is TrackState.LOST]
+
+    def update(self, poses: Poses, time_s: float, image_bgr: np.ndarray | None = None) -> Poses:
+        """``poses`` of the frame at ``time_s`` with ``track_id`` set; people whose track is not
+        yet confirmed are left out."""
+        options = self.options
+        first_frame = self._frames_seen == 0
+        self._frames_seen += 1
+        points = poses.keypoints_in(COCO17)
+        xy = np.nan_to_num(points.xy.astype(np.float64), nan=0.0)
+        confidence = points.confidence.astype(np.float64)
+        boxes = np.concatenate([poses.bbox_xywh[:, :2], poses.bbox_xywh[:, :2] + poses.bbox_xywh[:, 2:]], axis=1)
+        assigned: dict[int, Track] = {}
+
+        # 1-2. Live tracks, by pose and box overlap with their predicted position.
+        live = self.live_tracks
+        if live and len(poses):
+            predictions = [t.predicted(time_s) for t in live]
+            similarity = pose_similarity(
+                np.array([p[0] for p in predictions]),
+                np.array([t.keypoints_confidence for t in live]),
+                np.array([p[1] for p in predictions]),
+                xy,
+                confidence,
+                boxes,
+                options.oks_weight,
+            )
+            rows, cols, _, _ = match(1.0 - similarity, 1.0 - options.match_threshold)
+            for row, col in zip(rows, cols, strict=True):
+                assigned[int(col)] = live[row]
+
+        # 3. Lost tracks, by appearance, where the person could have walked since.
+        unmatched = [i for i in range(len(poses)) if i not in assigned]
+        appearances: dict[int, np.ndarray | None] = {}
+        if image_bgr is not None:
+            for i in range(len(poses)):
+                appearances[i] = torso_appearance(image_bgr, xy[i], confidence[i])
+        lost = [t for t in self.lost_tracks if t.appearance is not None]
+        if lost and unmatched:
+            cost = np.ones((len(lost), len(unmatched)))
+            for r, track in enumerate(lost):
+                elapsed = time_s - track.time_s
+                reach = track.height_px * (0.5 + options.max_speed * elapsed)
+                predicted_centre = (track.predicted(time_s)[1][:2] + track.predicted(time_s)[1][2:]) / 2
+                for c, i in enumerate(unmatched):
+                    candidate = appearances.get(i)
+                    centre = (boxes[i, :2] + boxes[i, 2:]) / 2
+                    if candidate is None or np.linalg.norm(centre - predicted_centre) > reach:
+                        continue
+                    assert track.appearance is not None
+                    cost[r, c] = 1.0 - appearance_similarity(track.appearance, candidate)
+            rows, cols, _, _ = match(cost, 1.0 - options.reid_threshold)
+            for row, col in zip(rows, cols, strict=True):
+                track = lost[row]
+                logger.debug("track %d revived after %.2fs", track.track_id, time_s - track.time_s)
+                track.state = TrackState.CONFIRMED
+                track.lost_since_s = None
+                track.velocity_xy = np.zeros(2)  # the gap makes the old velocity meaningless
+                self.tracks_revived += 1
+                assigned[unmatched[col]] = track
+
+        # Update matched tracks.
+        for i, track in assigned.items():
+            self._observe(track, xy[i], confidence[i], boxes[i], time_s, appearances.get(i), boxes, i)
+
+        # 4. New tentative tracks.
+        for i in range(len(poses)):
+            if i in assigned:
+                continue
+            track = Track(
+                track_id=self._next_id,
+                state=TrackState.CONFIRMED if first_frame or options.min_hits <= 1 else TrackState.TENTATIVE,
+                keypoints_xy=xy[i].copy(),
+                keypoints_confidence=confidence[i].copy(),
+                box_xyxy=boxes[i].copy(),
+                time_s=time_s,
+                appearance=appearances.get(i),
+            )
+            self._next_id += 1
+            self.tracks_started += 1
+            self.tracks.append(track)
+            assigned[i] = track
+
+        # 5. Tracks nobody matched: lost (or removed when never confirmed or gone too long).
+        matched_ids = {t.track_id for t in assigned.values()}
+        for track in self.tracks:
+            if track.track_id in matched_ids:
+                continue
+            if track.state is TrackState.TENTATIVE:
+                track.state = TrackState.REMOVED
+            elif track.state is TrackState.CONFIRMED:
+                track.state = TrackState.LOST
+                track.lost_since_s = time_s
+            elif track.state is TrackState.LOST and time_s - track.time_s > options.max_lost_s:
+                track.state = TrackState.REMOVED
+        self.tracks = [t for t in self.tracks if t.state is not TrackState.REMOVED]
+
+        # Every input person's track (tentative ones too), for callers keeping per-track state.
+        self.last_track_ids = np.array([assigned[i].track_id for i in range(len(poses))], dtype=np.int64)
+        reported = [i for i in range(len(poses)) if assigned[i].state is TrackState.CONFIRMED]
+        ids = np.array([assigned[i].track_id for i in reported], dtype=np.int64)
+        return poses[np.array(reported, dtype=np.int64)].with_track_ids(ids)
+
+    def _observe(
+        self,
+        track: Track,
+        xy: np.ndarray,
+        confidence: np.ndarray,
+        box: np.ndarray,
+        time_s: float,
+        appearance: np.ndarray | None,
+        all_boxes: np.ndarray,
+        index: int,
+    ) -> None:
+        dt = time_s - track.time_s
+        if dt > 0 and track.hits > 0:
+            centre_velocity = ((box[:2] + box[2:]) - (track.box_xyxy[:2] + track.box_xyxy[2:])) / 2 / dt
+            # Light smoothing: box centres wobble with the pose.
+            track.velocity_xy = 0.5 * track.velocity_xy + 0.5 * centre_velocity
+        track.keypoints_xy = xy.copy()
+        track.keypoints_confidence = confidence.copy()
+        track.box_xyxy = box.copy()
+        track.time_s = time_s
+        track.hits += 1
+        if track.state is TrackState.TENTATIVE and track.hits >= self.options.min_hits:
+            track.state = TrackState.CONFIRMED
+        if appearance is not None:
+            # Learn appearance only when nobody overlaps this person, so it stays theirs.
+            others = np.delete(all_boxes, index, axis=0)
+            overlap = box_iou_xyxy(box[None], others).max() if len(others) else 0.0
+            if overlap < 0.05:
+                track.appearance = appearance if track.appearance is None else 0.8 * track.appearance + 0.2 * appearance

@@ -1,0 +1,406 @@
+"""The video pipeline: detect when needed, follow each person's ROI, track ids, smooth.
+
+Per frame:
+
+1. **ROIs from the last frame.** Every live track's next crop comes from its own keypoints in
+   the previous frame, moved by its velocity (MediaPipe's pose tracking works the same way), so
+   the per-person model runs without a detector pass.
+2. **Detect only when needed**: on the first frame, when there are no live tracks, when a track
+   was lost on the previous frame, every ``redetect_interval`` frames (for people walking in),
+   and on a scene cut. Detected people already covered by a propagated ROI are skipped.
+3. **Per-person model** on each ROI: MoveNet SinglePose (COCO-17), then BlazePose (33 landmarks,
+   world coordinates) when a landmark model is chosen. With ``detector="blazepose"`` the pipeline
+   is MediaPipe's single-person tracking: BlazePose only, its next ROI from its alignment points.
+4. **Pose NMS** merges two ROIs that landed on one person; people scoring below
+   ``min_track_score`` are dropped (their track is lost, which triggers a detector pass).
+5. **Tracker** (:class:`~posekit.track.tracker.PoseTracker`) assigns stable ids.
+6. **Online smoothing** (One Euro, per track) when ``smoothing="online"``; offline smoothing of a
+   whole file is :func:`smooth_sequence`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from posekit.detect.movenet import PersonCandidates, tile_grid
+from posekit.errors import UsageError
+from posekit.geometry import RotatedRect, box_iou_xyxy
+from posekit.landmarks.blazepose import BlazePoseLandmarks
+from posekit.pipeline import (
+    EstimatorOptions,
+    PoseEstimator,
+    RuntimeFactory,
+    StageClock,
+    assemble_poses,
+    blazepose_to_coco17,
+    check_image,
+    pose_nms,
+    roi_from_coco17,
+)
+from posekit.results import Keypoints, Poses
+from posekit.track.smoothing import OneEuroFilter, OneEuroOptions, RtsOptions, rts_smooth
+from posekit.track.tracker import PoseTracker, TrackerOptions
+
+logger = logging.getLogger(__name__)
+
+Smoothing = Literal["online", "offline", "none"]
+
+
+def _video_estimator_defaults() -> EstimatorOptions:
+    # Lightning and no BlazePose: real time with several people on 2 cores; see the README table.
+    return EstimatorOptions(keypoint_model="lightning", landmark_model="none")
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """Everything that configures a :class:`VideoPoseEstimator`.
+
+    * ``estimator``: the models (see :class:`~posekit.pipeline.EstimatorOptions`); the video
+      default is MoveNet Lightning per person and no BlazePose, for speed.
+    * ``propagate``: follow each person's ROI from the last frame (False: detect every frame).
+    * ``redetect_interval``: frames between detector passes looking for new people (0: only
+      when a track is lost or nobody is tracked). Each pass looks at one region in turn: the
+      whole image, then tiles of at least ``min_tile_px`` (half the longer side) for small people.
+    * ``scene_cut_threshold``: mean absolute difference of downscaled grey frames (0..255)
+      above which the frame counts as a cut: ROIs are not propagated across it.
+    * ``min_track_score``: a propagated person whose mean keypoint confidence falls below this
+      has left (or the ROI slid off them).
+    * ``smoothing``: ``online`` (One Euro, here), ``offline`` (call :func:`smooth_sequence` on
+      the whole result) or ``none``.
+    """
+
+    estimator: EstimatorOptions = field(default_factory=_video_estimator_defaults)
+    propagate: bool = True
+    redetect_interval: int = 3
+    min_tile_px: int = 256
+    scene_cut_threshold: float = 40.0
+    min_track_score: float = 0.25
+    new_person_iou: float = 0.3
+    tracker: TrackerOptions = field(default_factory=TrackerOptions)
+    smoothing: Smoothing = "online"
+    one_euro: OneEuroOptions = field(default_factory=OneEuroOptions)
+    rts: RtsOptions = field(default_factory=RtsOptions)
+
+    def __post_init__(self) -> None:
+        if self.smoothing not in ("online", "offline", "none"):
+            raise UsageError(f"smoothing must be online, offline or none; got {self.smoothing!r}")
+        if self.redetect_interval < 0:
+            raise UsageError(f"redetect_interval must be >= 0, got {self.redetect_interval}")
+        if self.estimator.detector == "movenet" and self.estimator.keypoint_model == "none" and self.propagate:
+            raise UsageError("ROI propagation needs a per-person model: keypoint_model thunder or lightning")
+
+
+@dataclass
+class VideoStats:
+    frames: int = 0
+    detector_runs: int = 0
+    people: int = 0
+    scene_cuts: int = 0
+
+
+def keypoint_box(
+    xy: np.ndarray, confidence: np.ndarray, fallback_xyxy: np.ndarray, min_conf: float = 0.3
+) -> np.ndarray:
+    """The box of a person's confident points, padded for the head top and feet MoveNet's
+    points do not reach (10% of the height above and below, 10% of the width each side)."""
+    seen = xy[(confidence >= min_conf) & np.isfinite(xy).all(axis=1)]
+    if len(seen) < 4:
+        return np.asarray(fallback_xyxy, dtype=np.float32)
+    low, high = seen.min(axis=0), seen.max(axis=0)
+    pad = (high - low) * 0.1 + 2.0
+    return np.concatenate([low - pad, high + pad]).astype(np.float32)
+
+
+class VideoPoseEstimator:
+    """Poses with stable track ids for successive frames of one video.
+
+    >>> with VideoPoseEstimator() as video:                       # doctest: +SKIP
+    ...     for frame in open_source("walk.mp4"):
+    ...         poses = video(frame.image_bgr, frame.timestamp_s)  # BGR, seconds
+    ...         poses.track_id                                     # (n,) stable ids
+
+    Frames must come in order with increasing timestamps; ``reset()`` starts a new video.
+    """
+
+    def __init__(self, options: VideoOptions | None = None, runtime_factory: RuntimeFactory | None = None) -> None:
+        self.options = options or VideoOptions()
+        self.estimator = PoseEstimator(self.options.estimator, runtime_factory)
+        self.tracker = PoseTracker(self.options.tracker)
+        self.reset()
+
+    def __enter__(self) -> VideoPoseEstimator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.estimator.close()
+
+    def reset(self) -> None:
+        self.tracker.reset()
+        self.stats = VideoStats()
+        self._filters: dict[tuple[int, str], OneEuroFilter] = {}
+        self._frames_since_detect = 0
+        self._last_time_s: float | None = None
+        self._lost_boxes: list[np.ndarray] = []
+        self._regions: np.ndarray | None = None
+        self._scan_cursor = 0
+        self._previous_thumb: np.ndarray | None = None
+        self._next_rois: dict[int, RotatedRect] = {}  # blazepose path: track id -> next ROI
+        self._pending_rois: list[RotatedRect] = []
+
+    def __call__(
+        self, image_bgr: np.ndarray, timestamp_s: float, timings_ms: MutableMapping[str, float] | None = None
+    ) -> Poses:
+        check_image(image_bgr)
+        if self._last_time_s is not None and timestamp_s <= self._last_time_s:
+            raise UsageError(
+                f"frame timestamps must increase (got {timestamp_s} after {self._last_time_s}); "
+                "call reset() before a new video"
+            )
+        self._last_time_s = timestamp_s
+        clock = StageClock(timings_ms)
+        image_rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        scene_cut = self._is_scene_cut(image_bgr)
+        clock.lap("decode")
+        if self.options.estimator.detector == "blazepose":
+            poses = self._blazepose_frame(image_rgb, scene_cut, clock)
+        else:
+            poses = self._movenet_frame(image_rgb, timestamp_s, scene_cut, clock)
+        tracked = self.tracker.update(poses, timestamp_s, image_bgr)
+        self._lost_boxes = [t.box_xyxy for t in self.tracker.lost_tracks if t.lost_since_s == timestamp_s]
+        if self.options.estimator.detector == "blazepose":
+            self._remember_blazepose_rois()
+        clock.lap("track")
+        if self.options.smoothing == "online":
+            tracked = self._smooth_online(tracked, timestamp_s)
+            clock.lap("smooth")
+        self.stats.frames += 1
+        self.stats.people += len(tracked)
+        return tracked
+
+    # --- Deciding when to detect ----------------------------------------------------------
+
+    def _is_scene_cut(self, image_bgr: np.ndarray) -> bool:
+        thumb = cv2.resize(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY), (32, 24), interpolation=cv2.INTER_AREA)
+        previous, self._previous_thumb = self._previous_thumb, thumb
+        if previous is None:
+            return False
+        cut = float(np.mean(cv2.absdiff(thumb, previous))) > self.options.scene_cut_threshold
+        if cut:
+            self.stats.scene_cuts += 1
+            logger.debug("scene cut at frame %d", self.stats.frames)
+        return cut
+
+    def _needs_detection(self, num_propagated: int, scene_cut: bool) -> bool:
+        interval = self.options.redetect_interval
+        return (
+            not self.options.propagate
+            or num_propagated == 0
+            or scene_cut
+            or bool(self._lost_boxes)
+            or (interval > 0 and self._frames_since_detect >= interval)
+        )
+
+    def _detection_regions(
+        self, image_size: tuple[int, int], num_propagated: int, scene_cut: bool
+    ) -> np.ndarray | None:
+        """Where the detector looks this frame (``None``: nowhere).
+
+        The whole image and a grid of tiles (for people too small for a whole-image pass) are
+        scanned in turn, one region per detector pass, so the cost is spread over frames; all of
+        them at once on the first frame and after a scene cut. A track lost on the last frame
+        gets a look around where it was.
+        """
+        height, width = image_size
+        if self._regions is None:
+            tile = max(self.options.min_tile_px, max(height, width) // 2)
+            whole = np.array([[0, 0, width, height]], dtype=np.int64)
+            self._regions = (
+                np.concatenate([whole, tile_grid(width, height, tile)]) if tile < max(height, width) else whole
+            )
+        if self.stats.frames == 0 or scene_cut or not self.options.propagate:
+            return self._regions
+        regions = [self._lost_region(box, image_size) for box in self._lost_boxes]
+        if self._needs_detection(num_propagated, scene_cut):
+            regions.append(self._regions[self._scan_cursor % len(self._regions)])
+            self._scan_cursor += 1
+        return np.array(regions, dtype=np.int64).reshape(-1, 4) if regions else None
+
+    def _lost_region(self, box_xyxy: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+        height, width = image_size
+        side = int(min(max(2.0 * float(np.max(box_xyxy[2:] - box_xyxy[:2])), self._regions_tile()), width, height))
+        centre = (box_xyxy[:2] + box_xyxy[2:]) / 2
+        x0 = int(np.clip(centre[0] - side / 2, 0, width - side))
+        y0 = int(np.clip(centre[1] - side / 2, 0, height - side))
+        return np.array([x0, y0, x0 + side, y0 + side], dtype=np.int64)
+
+    def _regions_tile(self) -> int:
+        assert self._regions is not None
+        last = self._regions[-1]
+        return int(last[2] - last[0])
+
+    # --- MoveNet path ------------------------------------------------------------------------
+
+    def _movenet_frame(self, image_rgb: np.ndarray, time_s: float, scene_cut: bool, clock: StageClock) -> Poses:
+        options = self.options
+        image_size = (int(image_rgb.shape[0]), int(image_rgb.shape[1]))
+        boxes: list[np.ndarray] = []
+        detector_scores: list[float] = []
+        detector_points: list[tuple[np.ndarray, np.ndarray]] = []
+        if options.propagate and not scene_cut:
+            for track in self.tracker.live_tracks:
+                xy, box = track.predicted(time_s)
+                boxes.append(keypoint_box(xy, track.keypoints_confidence, box))
+                detector_scores.append(1.0)
+                detector_points.append((xy, track.keypoints_confidence))
+        propagated = len(boxes)
+        regions = self._detection_regions(image_size, propagated, scene_cut)
+        if regions is not None:
+            candidates = self.estimator.detect_people(image_rgb, regions)
+            self.stats.detector_runs += len(regions)
+            self._frames_since_detect = 0
+            covered = np.zeros(len(candidates), dtype=bool)
+            if propagated and len(candidates):
+                covered = box_iou_xyxy(candidates.boxes_xyxy, np.array(boxes)).max(axis=1) >= options.new_person_iou
+            for c in np.flatnonzero(~covered):
+                boxes.append(candidates.boxes_xyxy[c])
+                detector_scores.append(float(candidates.scores[c]))
+                detector_points.append((candidates.coco17_xy[c], candidates.coco17_confidence[c]))
+        else:
+            self._frames_since_detect += 1
+        clock.lap("detect")
+        n = len(boxes)
+        coco_xy = np.zeros((n, 17, 2), np.float32)
+        coco_conf = np.zeros((n, 17), np.float32)
+        for i, box in enumerate(boxes):
+            if self.estimator.has_keypoint_model:
+                coco_xy[i], coco_conf[i] = self.estimator.keypoints_in_box(image_rgb, box)
+            else:
+                coco_xy[i], coco_conf[i] = detector_points[i]
+        clock.lap("keypoints")
+        boxes_xyxy = np.array(boxes, np.float32).reshape(n, 4)
+        # A person's score is the mean keypoint confidence; a propagated ROI has no detector score.
+        scores = coco_conf.mean(axis=1) * np.minimum(np.array(detector_scores, np.float32).reshape(n) * 2, 1.0)
+        keep = pose_nms(coco_xy, coco_conf, boxes_xyxy, scores, options.estimator.pose_nms_oks)
+        keep = keep[scores[keep] >= options.min_track_score]
+        people = PersonCandidates(boxes_xyxy, scores, coco_xy, coco_conf).select(keep)
+        landmarks: list[BlazePoseLandmarks] | None = None
+        clock.lap("post")
+        if self.estimator.has_landmark_model:
+            landmarks = [
+                self.estimator.landmarks_in_roi(
+                    image_rgb, roi_from_coco17(people.coco17_xy[i], people.coco17_confidence[i], people.boxes_xyxy[i])
+                )
+                for i in range(len(people))
+            ]
+            clock.lap("landmarks")
+        poses = assemble_poses(people, people.coco17_xy, people.coco17_confidence, people.scores, landmarks, image_size)
+        clock.lap("post")
+        return poses
+
+    # --- BlazePose path (MediaPipe-style single-person tracking) ------------------------------
+
+    def _blazepose_frame(self, image_rgb: np.ndarray, scene_cut: bool, clock: StageClock) -> Poses:
+        image_size = (int(image_rgb.shape[0]), int(image_rgb.shape[1]))
+        rois: list[RotatedRect] = []
+        if self.options.propagate and not scene_cut:
+            rois = [self._next_rois[t.track_id] for t in self.tracker.live_tracks if t.track_id in self._next_rois]
+        propagated = len(rois)
+        if self._needs_detection(propagated, scene_cut):
+            detected_rois, _ = self.estimator.detect_rois(image_rgb)
+            self.stats.detector_runs += 1
+            self._frames_since_detect = 0
+            for roi in detected_rois:
+                if not any(_roi_iou(roi, other) >= self.options.new_person_iou for other in rois[:propagated]):
+                    rois.append(roi)
+        else:
+            self._frames_since_detect += 1
+        clock.lap("detect")
+        landmarks = [self.estimator.landmarks_in_roi(image_rgb, roi) for roi in rois]
+        clock.lap("landmarks")
+        n = len(landmarks)
+        coco_xy, coco_conf = blazepose_to_coco17(landmarks)
+        scores = np.array([lm.pose_score for lm in landmarks], np.float32).reshape(n) * coco_conf.mean(axis=1)
+        boxes = np.array([_roi_box(roi) for roi in rois], np.float32).reshape(n, 4)
+        keep = pose_nms(coco_xy, coco_conf, boxes, scores, self.options.estimator.pose_nms_oks)
+        keep = keep[scores[keep] >= self.options.min_track_score]
+        people = PersonCandidates(boxes, scores, coco_xy, coco_conf).select(keep)
+        self._pending_rois = [landmarks[i].next_roi for i in keep]
+        poses = assemble_poses(
+            people, people.coco17_xy, people.coco17_confidence, people.scores, [landmarks[i] for i in keep], image_size
+        )
+        clock.lap("post")
+        return poses
+
+    def _remember_blazepose_rois(self) -> None:
+        # Each person's next ROI (from BlazePose's alignment points) goes to the track it joined.
+        self._next_rois = {
+            int(track_id): roi for track_id, roi in zip(self.tracker.last_track_ids, self._pending_rois, strict=True)
+        }
+
+    # --- Smoothing ---------------------------------------------------------------------------
+
+    def _smooth_online(self, poses: Poses, time_s: float) -> Poses:
+        if poses.track_id is None or len(poses) == 0:
+            return poses
+        heights = poses.bbox_xywh[:, 3]
+        smoothed: dict[str, Keypoints] = {}
+        for name, points in poses.keypoints.items():
+            xy = points.xy.copy()
+            for person, track_id in enumerate(poses.track_id):
+                key = (int(track_id), name)
+                one_euro = self._filters.setdefault(key, OneEuroFilter(self.options.one_euro))
+                xy[person] = one_euro(points.xy[person], points.confidence[person], time_s, float(heights[person]))
+            smoothed[name] = replace(points, xy=xy)
+        live_ids = {t.track_id for t in self.tracker.tracks}
+        self._filters = {key: f for key, f in self._filters.items() if key[0] in live_ids}
+        return replace(poses, keypoints=smoothed)
+
+
+def _roi_box(roi: RotatedRect) -> np.ndarray:
+    half = max(roi.width, roi.height) / 2 / 1.25
+    return np.array([roi.center_x - half, roi.center_y - half, roi.center_x + half, roi.center_y + half], np.float32)
+
+
+def _roi_iou(a: RotatedRect, b: RotatedRect) -> float:
+    return float(box_iou_xyxy(_roi_box(a)[None], _roi_box(b)[None])[0, 0])
+
+
+def smooth_sequence(frames: Sequence[tuple[float, Poses]], options: RtsOptions | None = None) -> list[Poses]:
+    """Zero-lag offline smoothing of a whole tracked sequence (``(timestamp_s, poses)`` per frame).
+
+    Each track's points are smoothed with :func:`~posekit.track.smoothing.rts_smooth` over the
+    frames it appears in; untracked people are left as they are.
+    """
+    track_frames: dict[int, list[tuple[int, int]]] = {}
+    for frame_index, (_, poses) in enumerate(frames):
+        if poses.track_id is None:
+            continue
+        for person, track_id in enumerate(poses.track_id):
+            track_frames.setdefault(int(track_id), []).append((frame_index, person))
+    new_xy: dict[tuple[int, str], np.ndarray] = {}
+    for positions in track_frames.values():
+        times = np.array([frames[f][0] for f, _ in positions])
+        heights = np.array([frames[f][1].bbox_xywh[p, 3] for f, p in positions])
+        for name in frames[positions[0][0]][1].keypoints:
+            xy = np.array([frames[f][1].keypoints[name].xy[p] for f, p in positions])
+            confidence = np.array([frames[f][1].keypoints[name].confidence[p] for f, p in positions])
+            smoothed = rts_smooth(times, xy, confidence, heights, options)
+            for row, (f, p) in enumerate(positions):
+                new_xy.setdefault((f, name), frames[f][1].keypoints[name].xy.copy())[p] = smoothed[row]
+    out = []
+    for frame_index, (_, poses) in enumerate(frames):
+        keypoints = {
+            name: replace(points, xy=new_xy.get((frame_index, name), points.xy))
+            for name, points in poses.keypoints.items()
+        }
+        out.append(replace(poses, keypoints=keypoints))
+    return out
