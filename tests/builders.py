@@ -87,3 +87,131 @@ def with_points(poses: Poses, schema: KeypointSchema, xy: np.ndarray, confidence
     keypoints = dict(poses.keypoints)
     keypoints[schema.name] = Keypoints(schema, xy, confidence)
     return Poses(poses.bbox_xywh, poses.score, keypoints, poses.image_size, poses.world_xyz, poses.track_id)
+
+
+# --- Synthetic labelled sequences from real labelled images ---------------------------------------
+
+
+def _sequence_annotations(frames: list[list[dict]], size_hw: tuple[int, int]) -> dict:
+    """A COCO keypoint file for a sequence: one image per frame (``frame_index``), people with ``track_id``."""
+    images, annotations = [], []
+    for index, people in enumerate(frames):
+        images.append(
+            {
+                "id": index + 1,
+                "file_name": f"{index:06d}.png",
+                "frame_index": index,
+                "height": size_hw[0],
+                "width": size_hw[1],
+            }
+        )
+        for person in people:
+            keypoints = np.asarray(person["keypoints"], float).reshape(17, 3)
+            visible = keypoints[:, 2] > 0
+            if visible.sum() < 3:
+                continue
+            x0, y0 = keypoints[visible, :2].min(axis=0)
+            x1, y1 = keypoints[visible, :2].max(axis=0)
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": index + 1,
+                    "category_id": 1,
+                    "iscrowd": 0,
+                    "track_id": person["track_id"],
+                    "keypoints": keypoints.reshape(-1).tolist(),
+                    "num_keypoints": int(visible.sum()),
+                    "bbox": person["bbox"],
+                    "area": person["area"],
+                }
+            )
+    return {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "person"}]}
+
+
+def moving_camera_sequence(image_bgr: np.ndarray, people: list[dict], n_frames: int = 12):
+    """The labelled image seen by a camera that pans and zooms smoothly: frames and their labels.
+
+    Each person keeps ``track_id`` = their position in ``people`` (COCO annotations). Points that
+    leave the frame become unlabelled.
+    """
+    import cv2
+
+    height, width = image_bgr.shape[:2]
+    frames, labels = [], []
+    for t in range(n_frames):
+        phase = t / max(n_frames - 1, 1)
+        scale = 1.0 + 0.15 * phase
+        shift = np.array([-30.0 * phase, -12.0 * phase])
+        affine = np.array(
+            [[scale, 0, (1 - scale) * width / 2 + shift[0]], [0, scale, (1 - scale) * height / 2 + shift[1]]]
+        )
+        frames.append(
+            cv2.warpAffine(image_bgr, affine, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        )
+        frame_people = []
+        for track_id, person in enumerate(people, start=1):
+            keypoints = np.array(person["keypoints"], float).reshape(17, 3)
+            xy = keypoints[:, :2] @ affine[:, :2].T + affine[:, 2]
+            inside = (xy >= 0).all(axis=1) & (xy[:, 0] < width) & (xy[:, 1] < height)
+            keypoints = np.concatenate([xy, np.where(inside, keypoints[:, 2], 0)[:, None]], axis=1)
+            x, y, w, h = person["bbox"]
+            bbox = [x * scale + affine[0, 2], y * scale + affine[1, 2], w * scale, h * scale]
+            frame_people.append(
+                {"track_id": track_id, "keypoints": keypoints, "bbox": bbox, "area": person["area"] * scale**2}
+            )
+        labels.append(frame_people)
+    return frames, _sequence_annotations(labels, (height, width))
+
+
+def pasted_people_sequence(
+    image_bgr: np.ndarray, people: list[dict], paths, n_frames: int, canvas_hw: tuple[int, int] = (400, 720)
+):
+    """People cut from a labelled image and moved over a blurred background along ``paths``.
+
+    ``paths[i](t)`` gives person i's top-left corner at frame t, or None when they are away.
+    Later people are drawn over earlier ones; points of a person covered by someone drawn over
+    them, or outside the frame, are unlabelled. Returns frames and their labels (``track_id`` =
+    position in ``people``, from 1).
+    """
+    import cv2
+
+    height, width = canvas_hw
+    background = cv2.GaussianBlur(cv2.resize(image_bgr, (width, height)), (0, 0), 25)
+    crops = []
+    for person in people:
+        x, y, w, h = person["bbox"]
+        pad_x, pad_y = 0.1 * w, 0.05 * h
+        x0, y0 = int(max(x - pad_x, 0)), int(max(y - pad_y, 0))
+        x1 = int(min(x + w + pad_x, image_bgr.shape[1]))
+        y1 = int(min(y + h + pad_y, image_bgr.shape[0]))
+        keypoints = np.array(person["keypoints"], float).reshape(17, 3)
+        keypoints[:, :2] -= [x0, y0]
+        crops.append((image_bgr[y0:y1, x0:x1], keypoints, person["area"]))
+    frames, labels = [], []
+    for t in range(n_frames):
+        canvas = background.copy()
+        placed = []
+        for track_id, ((crop, keypoints, area), path) in enumerate(zip(crops, paths), start=1):
+            corner = path(t)
+            if corner is None:
+                continue
+            cx, cy = int(round(corner[0])), int(round(corner[1]))
+            ch, cw = crop.shape[:2]
+            sx0, sy0 = max(0, -cx), max(0, -cy)
+            sx1, sy1 = min(cw, width - cx), min(ch, height - cy)
+            if sx1 <= sx0 or sy1 <= sy0:
+                continue
+            canvas[cy + sy0 : cy + sy1, cx + sx0 : cx + sx1] = crop[sy0:sy1, sx0:sx1]
+            placed.append((track_id, cx, cy, cw, ch, keypoints, area))
+        frame_people = []
+        for order, (track_id, cx, cy, cw, ch, keypoints, area) in enumerate(placed):
+            xy = keypoints[:, :2] + [cx, cy]
+            visible = keypoints[:, 2] > 0
+            visible &= (xy >= 0).all(axis=1) & (xy[:, 0] < width) & (xy[:, 1] < height)
+            for _, ox, oy, ow, oh, _, _ in placed[order + 1 :]:
+                visible &= ~((xy[:, 0] >= ox) & (xy[:, 0] < ox + ow) & (xy[:, 1] >= oy) & (xy[:, 1] < oy + oh))
+            labelled = np.concatenate([xy, np.where(visible, keypoints[:, 2], 0)[:, None]], axis=1)
+            frame_people.append({"track_id": track_id, "keypoints": labelled, "bbox": [cx, cy, cw, ch], "area": area})
+        frames.append(canvas)
+        labels.append(frame_people)
+    return frames, _sequence_annotations(labels, canvas_hw)

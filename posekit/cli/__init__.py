@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from posekit import __version__
-from posekit.cli import demo, evaluate, predict, track
+from posekit.cli import demo, evaluate, evaluate_track, predict, track
 
-COMMANDS = {"predict": predict, "track": track, "eval": evaluate, "demo": demo}
+COMMANDS = {"predict": predict, "track": track, "eval": evaluate, "eval-track": evaluate_track, "demo": demo}
 
 
 def build_parser() -> argparse.ArgumentParser:

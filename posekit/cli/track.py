@@ -55,6 +55,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument(
         "--fps", type=float, default=30.0, help="frame rate of a folder of frames (default: %(default)s)"
     )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_model_and_tracking_arguments(parser)
+
+
+def add_model_and_tracking_arguments(parser: argparse.ArgumentParser) -> None:
+    """Tracking and model flags, shared with ``eval-track``."""
     group = parser.add_argument_group("tracking")
     group.add_argument(
         "--redetect",
@@ -70,13 +76,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=_VIDEO_DEFAULTS.tracker.max_lost_s,
         help="seconds a lost person can be away and keep their id (default: %(default)s)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_estimator_arguments(
         parser, replace(_VIDEO_DEFAULTS.estimator, min_person_score=_VIDEO_DEFAULTS.min_track_score)
     )
 
 
-def _video_options(args: argparse.Namespace) -> VideoOptions:
+def video_options_from_args(args: argparse.Namespace) -> VideoOptions:
     estimator: EstimatorOptions = options_from_args(args, output_needs_landmarks=False)
     return replace(
         _VIDEO_DEFAULTS,
@@ -91,7 +96,7 @@ def _video_options(args: argparse.Namespace) -> VideoOptions:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        options = _video_options(args)
+        options = video_options_from_args(args)
         read_options = ReadOptions(
             start_s=args.start, end_s=args.end, max_frames=args.max_frames, stride=args.stride, folder_fps=args.fps
         )

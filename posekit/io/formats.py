@@ -1,7 +1,7 @@
 """Poses -> the dicts of the formats people already use (pure functions, no file I/O).
 
-* COCO results: ``{"image_id", "category_id", "keypoints": [x, y, score] * k, "score", "bbox"}``;
-  a missing point is ``0, 0, 0``.
+* COCO results: ``{"image_id", "category_id", "keypoints": [x, y, score] * k, "score", "bbox"}``
+  (plus ``track_id`` for tracked poses, as PoseTrack writes); a missing point is ``0, 0, 0``.
 * OpenPose per-image JSON (format version 1.3): ``{"version": 1.3, "people": [{"person_id",
   "pose_keypoints_2d", ...}]}`` with BODY_25 points (neck and mid-hip are the midpoints of
   shoulders and hips; feet come from BlazePose's heel and foot index, see :mod:`posekit.schemas`);
@@ -77,7 +77,7 @@ def poses_to_coco(
 ) -> list[dict[str, Any]]:
     """COCO keypoint results entries, one per person, ``schema``'s points (held or converted)."""
     points = poses.keypoints_in(schema)
-    return [
+    entries: list[dict[str, Any]] = [
         {
             "image_id": image_id,
             "category_id": category_id,
@@ -87,6 +87,10 @@ def poses_to_coco(
         }
         for person in range(len(poses))
     ]
+    if poses.track_id is not None:  # PoseTrack's field; COCO tools ignore extra fields
+        for entry, track_id in zip(entries, poses.track_id, strict=True):
+            entry["track_id"] = int(track_id)
+    return entries
 
 
 def poses_to_openpose(poses: Poses) -> dict[str, Any]:
