@@ -191,7 +191,7 @@ def pasted_people_sequence(
     for t in range(n_frames):
         canvas = background.copy()
         placed = []
-        for track_id, ((crop, keypoints, area), path) in enumerate(zip(crops, paths), start=1):
+        for track_id, ((crop, keypoints, area), path) in enumerate(zip(crops, paths, strict=True), start=1):
             corner = path(t)
             if corner is None:
                 continue

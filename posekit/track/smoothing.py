@@ -25,8 +25,8 @@ class OneEuroOptions:
     rises with speed (person heights / s), higher means less lag in fast motion; ``d_cutoff`` (Hz)
     filters the speed estimate itself."""
 
-    min_cutoff: float = 1.5
-    beta: float = 2.0
+    min_cutoff: float = 1.0
+    beta: float = 10.0
     d_cutoff: float = 1.0
     min_confidence: float = 0.2
 

@@ -1,0 +1,131 @@
+"""The video pipeline end to end on real images: synthetic labelled sequences and a real clip."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from posekit.errors import UsageError
+from posekit.eval.tracking import evaluate_tracking
+from posekit.io.video import ReadOptions, open_source
+from posekit.schemas import COCO17
+from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, smooth_sequence
+from tests.builders import moving_camera_sequence, pasted_people_sequence
+from tests.conftest import ANNOTATIONS, DATA, IMAGES
+
+
+def _people(annotation_file: str, file_name: str):
+    annotations = json.loads((ANNOTATIONS / annotation_file).read_text())
+    image = next(i for i in annotations["images"] if i["file_name"] == file_name)
+    people = [a for a in annotations["annotations"] if a["image_id"] == image["id"] and a["num_keypoints"] > 0]
+    return cv2.imread(str(IMAGES / file_name)), people
+
+
+def _track(frames, annotations, options=None, fps=10.0):
+    results = []
+    with VideoPoseEstimator(options) as video:
+        for index, frame in enumerate(frames):
+            poses = video(frame, index / fps)
+            results += poses.to_coco(annotations["images"][index]["id"])
+        stats = video.stats
+    return evaluate_tracking(annotations, results, COCO17.oks_sigmas()), stats
+
+
+@pytest.fixture(scope="module")
+def four_people_sequence():
+    image, people = _people("coco.json", "000000196141.jpg")
+    return moving_camera_sequence(image, people, n_frames=12)
+
+
+def test_four_people_keep_their_ids_under_a_moving_camera(four_people_sequence):
+    frames, annotations = four_people_sequence
+    metrics, stats = _track(frames, annotations)
+    assert metrics["ID_switches"] == 0
+    assert metrics["num_pred_tracks"] == 4
+    assert metrics["MOTA"] >= 0.9 and metrics["IDF1"] >= 0.9
+    assert metrics["AP50"] >= 0.9
+    # ROI propagation: the detector ran on far fewer frames than there were.
+    assert stats.detector_runs < len(frames)
+
+
+def test_detecting_every_frame_finds_the_same_people(four_people_sequence):
+    frames, annotations = four_people_sequence
+    metrics, stats = _track(frames, annotations, VideoOptions(propagate=False))
+    assert metrics["ID_switches"] == 0 and metrics["MOTA"] >= 0.9
+    assert stats.detector_runs >= len(frames)
+
+
+def test_two_people_crossing_keep_their_ids():
+    image, people = _people("crowdpose.json", "103319.jpg")
+    paths = [lambda t: (40 + 18 * t, 60), lambda t: (600 - 18 * t, 70)]
+    frames, annotations = pasted_people_sequence(image, people, paths, n_frames=30)
+    metrics, _ = _track(frames, annotations)
+    assert metrics["ID_switches"] == 0
+    assert metrics["num_pred_tracks"] == 2
+    assert metrics["IDF1"] >= 0.85
+
+
+def test_a_person_who_leaves_and_comes_back_gets_the_old_id():
+    image, people = _people("coco.json", "000000000785.jpg")
+
+    def path(t):
+        if 10 <= t < 22:
+            return None  # away for 1.2 s
+        return (60 + 25 * t if t < 10 else 60 + 25 * (32 - t), 20)
+
+    frames, annotations = pasted_people_sequence(image, people, [path], n_frames=32)
+    metrics, _ = _track(frames, annotations)
+    assert metrics["num_pred_tracks"] == 1 and metrics["ID_switches"] == 0
+    assert metrics["MOTA"] >= 0.9
+
+
+def test_offline_smoothing_keeps_ids_and_shapes(four_people_sequence):
+    frames, _ = four_people_sequence
+    with VideoPoseEstimator(VideoOptions(smoothing="none")) as video:
+        sequence = [(i / 10, video(frame, i / 10)) for i, frame in enumerate(frames)]
+    smoothed = smooth_sequence(sequence)
+    assert len(smoothed) == len(sequence)
+    for (_, raw), out in zip(sequence, smoothed, strict=True):
+        assert np.array_equal(raw.track_id, out.track_id)
+        assert out.keypoints["coco17"].xy.shape == raw.keypoints["coco17"].xy.shape
+        # Smoothing moves points by a few pixels at most on a smooth camera move.
+        assert np.nanmax(np.abs(out.keypoints["coco17"].xy - raw.keypoints["coco17"].xy)) < 40
+
+
+def test_real_clip_people_and_stable_ids():
+    with (
+        VideoPoseEstimator() as video,
+        open_source(str(DATA / "videos" / "vtest_clip.mp4"), ReadOptions()) as source,
+    ):
+        counts, ids = [], set()
+        for frame in source:
+            poses = video(frame.image_bgr, frame.timestamp_s)
+            counts.append(len(poses))
+            ids.update(poses.track_id.tolist())
+    assert len(counts) == 24
+    assert np.median(counts) >= 2  # pedestrians walk through the whole clip
+    assert len(ids) <= max(counts) + 2  # ids are not reissued every few frames
+
+
+def test_timestamps_must_increase():
+    frame = cv2.imread(str(IMAGES / "000000000785.jpg"))
+    with VideoPoseEstimator() as video:
+        video(frame, 0.0)
+        with pytest.raises(UsageError, match="reset"):
+            video(frame, 0.0)
+        video.reset()
+        video(frame, 0.0)
+
+
+def test_blazepose_single_person_path_propagates():
+    from posekit.pipeline import EstimatorOptions
+
+    image, people = _people("coco.json", "000000000785.jpg")
+    frames, annotations = moving_camera_sequence(image, people, n_frames=8)
+    options = VideoOptions(
+        estimator=EstimatorOptions(detector="blazepose", keypoint_model="none", landmark_model="lite")
+    )
+    metrics, stats = _track(frames, annotations, options)
+    assert metrics["num_pred_tracks"] == 1 and metrics["MOTA"] >= 0.85
+    assert stats.detector_runs < len(frames)
