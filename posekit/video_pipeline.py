@@ -151,6 +151,7 @@ class VideoPoseEstimator:
         self._last_time_s: float | None = None
         self._lost_boxes: list[np.ndarray] = []
         self._regions: np.ndarray | None = None
+        self._tile_px = 0
         self._scan_cursor = 0
         self._previous_thumb: np.ndarray | None = None
         self._next_rois: dict[int, RotatedRect] = {}  # blazepose path: track id -> next ROI
@@ -221,13 +222,15 @@ class VideoPoseEstimator:
         """
         height, width = image_size
         if self._regions is None:
-            tile = max(self.options.min_tile_px, max(height, width) // 2)
-            whole = np.array([[0, 0, width, height]], dtype=np.int64)
-            self._regions = (
-                np.concatenate([whole, tile_grid(width, height, tile)]) if tile < max(height, width) else whole
+            self._tile_px = min(max(self.options.min_tile_px, max(height, width) // 2), height, width)
+            whole = np.array([0, 0, width, height], dtype=np.int64)
+            tiles: list[np.ndarray] = (
+                list(tile_grid(width, height, self._tile_px)) if self._tile_px < max(height, width) else []
             )
+            # The whole image every other pass (people walking in close up), tiles in between.
+            self._regions = np.array([r for tile in tiles for r in (whole, tile)] or [whole], dtype=np.int64)
         if self.stats.frames == 0 or scene_cut or not self.options.propagate:
-            return self._regions
+            return np.unique(self._regions, axis=0)
         regions = [self._lost_region(box, image_size) for box in self._lost_boxes]
         if self._needs_detection(num_propagated, scene_cut):
             regions.append(self._regions[self._scan_cursor % len(self._regions)])
@@ -235,17 +238,13 @@ class VideoPoseEstimator:
         return np.array(regions, dtype=np.int64).reshape(-1, 4) if regions else None
 
     def _lost_region(self, box_xyxy: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+        """A square around where a track was lost: twice its size, at least a scan tile."""
         height, width = image_size
-        side = int(min(max(2.0 * float(np.max(box_xyxy[2:] - box_xyxy[:2])), self._regions_tile()), width, height))
+        side = int(min(max(2.0 * float(np.max(box_xyxy[2:] - box_xyxy[:2])), self._tile_px), width, height))
         centre = (box_xyxy[:2] + box_xyxy[2:]) / 2
         x0 = int(np.clip(centre[0] - side / 2, 0, width - side))
         y0 = int(np.clip(centre[1] - side / 2, 0, height - side))
         return np.array([x0, y0, x0 + side, y0 + side], dtype=np.int64)
-
-    def _regions_tile(self) -> int:
-        assert self._regions is not None
-        last = self._regions[-1]
-        return int(last[2] - last[0])
 
     # --- MoveNet path ------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from posekit.track.assignment import match
 logger = logging.getLogger(__name__)
 
 MIN_KEYPOINT_CONFIDENCE = 0.3
+APPEARANCE_EVERY = 5  # frames between updates of a track's appearance
 
 
 class TrackState(enum.Enum):
@@ -201,10 +202,15 @@ class PoseTracker:
 
         # 3. Lost tracks, by appearance, where the person could have walked since.
         unmatched = [i for i in range(len(poses)) if i not in assigned]
-        appearances: dict[int, np.ndarray | None] = {}
-        if image_bgr is not None:
-            for i in range(len(poses)):
-                appearances[i] = torso_appearance(image_bgr, xy[i], confidence[i])
+        cache: dict[int, np.ndarray | None] = {}
+
+        def appearance_of(i: int) -> np.ndarray | None:
+            if image_bgr is None:
+                return None
+            if i not in cache:
+                cache[i] = torso_appearance(image_bgr, xy[i], confidence[i])
+            return cache[i]
+
         lost = [t for t in self.lost_tracks if t.appearance is not None]
         if lost and unmatched:
             cost = np.ones((len(lost), len(unmatched)))
@@ -213,9 +219,11 @@ class PoseTracker:
                 reach = track.height_px * (0.5 + options.max_speed * elapsed)
                 predicted_centre = (track.predicted(time_s)[1][:2] + track.predicted(time_s)[1][2:]) / 2
                 for c, i in enumerate(unmatched):
-                    candidate = appearances.get(i)
                     centre = (boxes[i, :2] + boxes[i, 2:]) / 2
-                    if candidate is None or np.linalg.norm(centre - predicted_centre) > reach:
+                    if np.linalg.norm(centre - predicted_centre) > reach:
+                        continue
+                    candidate = appearance_of(i)
+                    if candidate is None:
                         continue
                     assert track.appearance is not None
                     cost[r, c] = 1.0 - appearance_similarity(track.appearance, candidate)
@@ -231,7 +239,9 @@ class PoseTracker:
 
         # Update matched tracks.
         for i, track in assigned.items():
-            self._observe(track, xy[i], confidence[i], boxes[i], time_s, appearances.get(i), boxes, i)
+            # Appearance is learnt every few frames: clothes do not change from frame to frame.
+            learn = track.appearance is None or track.hits % APPEARANCE_EVERY == 0
+            self._observe(track, xy[i], confidence[i], boxes[i], time_s, appearance_of(i) if learn else None, boxes, i)
 
         # 4. New tentative tracks.
         for i in range(len(poses)):
@@ -244,7 +254,7 @@ class PoseTracker:
                 keypoints_confidence=confidence[i].copy(),
                 box_xyxy=boxes[i].copy(),
                 time_s=time_s,
-                appearance=appearances.get(i),
+                appearance=appearance_of(i),
             )
             self._next_id += 1
             self.tracks_started += 1

@@ -1,0 +1,178 @@
+"""Video benchmark: ms per frame by stage, with and without ROI propagation, people per frame;
+tracking metrics on labelled synthetic sequences; jitter and lag with and without smoothing.
+
+    python bench/bench_video.py [--video PATH] [--frames N]
+
+Defaults to ``shared/data/videos/vtest.avi`` (795 frames of pedestrians, 768x576) when present,
+else the test clip. Every figure in one table comes from the same run on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from posekit.eval.tracking import evaluate_tracking  # noqa: E402
+from posekit.io.video import ReadOptions, open_source  # noqa: E402
+from posekit.pipeline import EstimatorOptions  # noqa: E402
+from posekit.schemas import COCO17  # noqa: E402
+from posekit.track.smoothing import jitter, lag_frames  # noqa: E402
+from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, smooth_sequence  # noqa: E402
+from tests.builders import moving_camera_sequence, pasted_people_sequence  # noqa: E402
+
+SHARED_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "vtest.avi"
+TEST_DATA = ROOT / "tests" / "data"
+
+CONFIGS = {
+    "lightning (default)": VideoOptions(),
+    "lightning, no propagation": VideoOptions(propagate=False),
+    "thunder": VideoOptions(estimator=EstimatorOptions(keypoint_model="thunder", landmark_model="none")),
+    "lightning + BlazePose lite": VideoOptions(
+        estimator=EstimatorOptions(keypoint_model="lightning", landmark_model="lite")
+    ),
+    "BlazePose full only (1 person)": VideoOptions(
+        estimator=EstimatorOptions(detector="blazepose", keypoint_model="none", landmark_model="full")
+    ),
+}
+
+
+def speed(video_path: str, options: VideoOptions, max_frames: int, warmup: int = 5) -> dict[str, float]:
+    timings: dict[str, float] = {}
+    frames = people = 0
+    elapsed = 0.0
+    with VideoPoseEstimator(options) as video, open_source(video_path, ReadOptions(max_frames=max_frames)) as source:
+        read_start = time.perf_counter()
+        for frame in source:
+            decode_ms = 1000 * (time.perf_counter() - read_start)
+            start = time.perf_counter()
+            stage: dict[str, float] = {}
+            poses = video(frame.image_bgr, frame.timestamp_s, stage)
+            if frames >= warmup:  # steady state: the first frames scan the whole image
+                elapsed += time.perf_counter() - start + decode_ms / 1000
+                for key, value in stage.items():
+                    timings[key] = timings.get(key, 0.0) + value
+                timings["read"] = timings.get("read", 0.0) + decode_ms
+                people += len(poses)
+            frames += 1
+            read_start = time.perf_counter()
+        detector_runs = video.stats.detector_runs
+    counted = max(frames - warmup, 1)
+    row = {key: value / counted for key, value in timings.items()}
+    row.update(total=1000 * elapsed / counted, people=people / counted, detector=detector_runs / frames)
+    return row
+
+
+def _people(annotation_file: str, file_name: str):
+    annotations = json.loads((TEST_DATA / "annotations" / annotation_file).read_text())
+    image = next(i for i in annotations["images"] if i["file_name"] == file_name)
+    people = [a for a in annotations["annotations"] if a["image_id"] == image["id"] and a["num_keypoints"] > 0]
+    return cv2.imread(str(TEST_DATA / "images" / file_name)), people
+
+
+def sequences():
+    image, people = _people("coco.json", "000000196141.jpg")
+    yield "pan+zoom, 4 people", *moving_camera_sequence(image, people, 20)
+    image, people = _people("coco.json", "000000197388.jpg")
+    yield "pan+zoom, 5 people", *moving_camera_sequence(image, people, 20)
+    image, people = _people("crowdpose.json", "103319.jpg")
+    paths = [lambda t: (40 + 18 * t, 60), lambda t: (600 - 18 * t, 70)]
+    yield "2 people crossing", *pasted_people_sequence(image, people, paths, 30)
+    image, people = _people("coco.json", "000000000785.jpg")
+    away = [lambda t: None if 10 <= t < 22 else ((60 + 25 * t) if t < 10 else 60 + 25 * (32 - t), 20)]
+    yield "leaves 1.2 s, returns", *pasted_people_sequence(image, people, away, 32)
+
+
+def tracking_table(options: VideoOptions) -> None:
+    print(f"\n{'sequence':24s} {'MOTA':>6s} {'IDF1':>6s} {'IDsw':>5s} {'AP':>6s} {'AP50':>6s}")
+    for name, frames, labels in sequences():
+        results = []
+        with VideoPoseEstimator(options) as video:
+            for index, frame in enumerate(frames):
+                results += video(frame, index / 10).to_coco(labels["images"][index]["id"])
+        m = evaluate_tracking(labels, results, COCO17.oks_sigmas())
+        print(
+            f"{name:24s} {m['MOTA']:6.3f} {m['IDF1']:6.3f} {int(m['ID_switches']):5d} {m['AP']:6.3f} {m['AP50']:6.3f}"
+        )
+
+
+def smoothing_table(video_path: str, max_frames: int) -> None:
+    """Jitter (mean keypoint acceleration, person heights) and lag (frames behind the raw track)."""
+    raw_options = replace(VideoOptions(), smoothing="none")
+    with (
+        VideoPoseEstimator(raw_options) as video,
+        open_source(video_path, ReadOptions(max_frames=max_frames)) as source,
+    ):
+        sequence = [(f.timestamp_s, video(f.image_bgr, f.timestamp_s)) for f in source]
+    online = []
+    from posekit.track.smoothing import OneEuroFilter
+
+    filters: dict[int, OneEuroFilter] = {}
+    for time_s, poses in sequence:
+        xy = poses.keypoints["coco17"].xy.copy()
+        for person, track_id in enumerate(poses.track_id if poses.track_id is not None else []):
+            one_euro = filters.setdefault(int(track_id), OneEuroFilter())
+            xy[person] = one_euro(
+                xy[person], poses.keypoints["coco17"].confidence[person], time_s, poses.bbox_xywh[person, 3]
+            )
+        online.append(xy)
+    offline = smooth_sequence(sequence)
+    tracks: dict[int, list[tuple[int, int]]] = {}
+    for f, (_, poses) in enumerate(sequence):
+        for p, track_id in enumerate(poses.track_id if poses.track_id is not None else []):
+            tracks.setdefault(int(track_id), []).append((f, p))
+    rows = {"none": [], "online (One Euro)": [], "offline (RTS)": []}
+    lags = {"online (One Euro)": [], "offline (RTS)": []}
+    for positions in tracks.values():
+        if len(positions) < 20:
+            continue
+        heights = np.array([sequence[f][1].bbox_xywh[p, 3] for f, p in positions])
+        raw = np.array([sequence[f][1].keypoints["coco17"].xy[p] for f, p in positions])
+        on = np.array([online[f][p] for f, p in positions])
+        off = np.array([offline[f].keypoints["coco17"].xy[p] for f, p in positions])
+        rows["none"].append(jitter(raw, heights))
+        rows["online (One Euro)"].append(jitter(on, heights))
+        rows["offline (RTS)"].append(jitter(off, heights))
+        lags["online (One Euro)"].append(lag_frames(raw, on))
+        lags["offline (RTS)"].append(lag_frames(raw, off))
+    print(f"\n{'smoothing':20s} {'jitter':>8s} {'lag (frames)':>13s}   ({len(rows['none'])} tracks of 20+ frames)")
+    for name, values in rows.items():
+        lag = np.median(lags[name]) if name in lags else 0
+        print(f"{name:20s} {np.mean(values):8.4f} {lag:13.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--video", default=str(SHARED_VIDEO if SHARED_VIDEO.exists() else TEST_DATA / "videos" / "vtest_clip.mp4")
+    )
+    parser.add_argument("--frames", type=int, default=200)
+    args = parser.parse_args()
+    print(f"speed on {Path(args.video).name}, {args.frames} frames (first 5 not counted), ms per frame")
+    stages = ["read", "decode", "detect", "keypoints", "landmarks", "post", "track", "smooth"]
+    print(
+        f"{'config':32s} "
+        + " ".join(f"{s:>9s}" for s in stages)
+        + f" {'total':>7s} {'fps':>6s} {'people':>7s} {'det/frm':>8s}"
+    )
+    for name, options in CONFIGS.items():
+        row = speed(args.video, options, args.frames)
+        cells = " ".join(f"{row.get(s, 0.0):9.1f}" for s in stages)
+        print(
+            f"{name:32s} {cells} {row['total']:7.1f} {1000 / row['total']:6.1f} {row['people']:7.2f} {row['detector']:8.2f}"
+        )
+    tracking_table(VideoOptions())
+    smoothing_table(args.video, args.frames)
+
+
+if __name__ == "__main__":
+    main()
