@@ -77,7 +77,7 @@ class VideoOptions:
 
     estimator: EstimatorOptions = field(default_factory=_video_estimator_defaults)
     propagate: bool = True
-    redetect_interval: int = 3
+    redetect_interval: int = 5
     min_tile_px: int = 256
     scene_cut_threshold: float = 40.0
     min_track_score: float = 0.25
