@@ -26,7 +26,7 @@ class OneEuroOptions:
     filters the speed estimate itself."""
 
     min_cutoff: float = 1.0
-    beta: float = 10.0
+    beta: float = 30.0
     d_cutoff: float = 1.0
     min_confidence: float = 0.2
 
