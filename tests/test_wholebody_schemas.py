@@ -242,3 +242,22 @@ def test_poses_assemble_whole_body_layouts_from_their_parts():
     np.testing.assert_allclose(wb.xy[0, :17], coco.xy[0])
     np.testing.assert_allclose(wb.xy[0, WHOLEBODY133.index("left_heel")], blaze.xy[0, BLAZEPOSE33.index("left_heel")])
     assert (wb.confidence[0, 23:] == 0).all()
+
+
+def test_nobody_assembles_to_nobody_and_parts_must_agree():
+    empty = Poses.empty((10, 10), (COCO17, BLAZEPOSE33))
+    assert len(empty.keypoints_in(WHOLEBODY133)) == 0 and empty.keypoints_in(HALPE136).xy.shape == (0, 136, 2)
+    one = Keypoints(COCO17, np.zeros((1, 17, 2)), np.ones((1, 17)))
+    two = Keypoints(BLAZEPOSE33, np.zeros((2, 33, 2)), np.ones((2, 33)))
+    with pytest.raises(ValueError, match="different numbers"):
+        assemble({"coco17": one, "blazepose33": two})
+    with pytest.raises(ValueError, match="no assembly"):
+        assemble({"coco17": one}, FACE68)
+
+
+def test_parts_come_back_out_of_a_whole_body_layout():
+    xy = np.random.default_rng(6).uniform(0, 100, (1, 133, 2))
+    wb = Keypoints(WHOLEBODY133, xy, np.ones((1, 133)))
+    np.testing.assert_allclose(wb.to(FACE68).xy[0], xy[0, 23:91], rtol=1e-6)
+    np.testing.assert_allclose(wb.to(HAND_RIGHT21).to(HAND21).xy[0], xy[0, 112:133], rtol=1e-6)
+    np.testing.assert_allclose(wb.to(COCO17).xy[0], xy[0, :17], rtol=1e-6)

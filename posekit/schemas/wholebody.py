@@ -133,8 +133,10 @@ HALPE136 = KeypointSchema(
 # What OpenPose writes per person with --face --hand: pose_keypoints_2d (BODY_25),
 # face_keypoints_2d (70: the iBUG 68, then the right and the left pupil) and
 # hand_left/right_keypoints_2d (21 each, the MediaPipe/FreiHAND order), concatenated here.
-# 25 + 70 + 42 = 137 points. (OpenPose's experimental BODY_135 *model* is a different layout:
-# COCO-17 order, head top and upper neck, hands without wrists; it is not this one.)
+# 25 + 70 + 42 = 137 points. The face's last two points are the right, then the left eyeball
+# (as listed in mmhuman3d's OpenPose keypoint conventions, taken from OpenPose's own tables).
+# OpenPose's experimental BODY_135 *model* is a different layout (COCO-17 order, upper neck and
+# head top, hands without wrists, then the face); it is not this one.
 _OP_NAMES = BODY25.keypoint_names + FACE68_NAMES + ("right_pupil", "left_pupil") + _HANDS
 OPENPOSE137 = KeypointSchema(
     name="openpose137",
