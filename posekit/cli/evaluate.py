@@ -88,7 +88,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"posekit: skipped {failure}", file=sys.stderr)
     if args.predictions_out:
         atomic_write_json(args.predictions_out, results)
-    metrics = evaluate_file(annotations, results)
+    try:
+        metrics = evaluate_file(annotations, results)
+    except ValueError as exc:  # results that do not fit the file (wrong number of points)
+        print(f"posekit: {args.annotations}: {exc}", file=sys.stderr)
+        return 2
     keys = REPORT_KEYS[kind]
     report: dict[str, Any] = {key: _rounded(metrics[key]) for key in keys}
     images = annotations["images"]
