@@ -25,8 +25,18 @@ from typing import Any
 import numpy as np
 
 from posekit.results import Keypoints, Poses
-from posekit.schemas import BODY25, COCO17, FACE68, HAND21, HAND_LEFT21, HAND_RIGHT21, WHOLEBODY133, KeypointSchema
-from posekit.schemas.wholebody import WHOLEBODY_FIELDS
+from posekit.schemas import (
+    BODY25,
+    COCO17,
+    FACE68,
+    HAND21,
+    HAND_LEFT21,
+    HAND_RIGHT21,
+    OPENPOSE137,
+    WHOLEBODY133,
+    KeypointSchema,
+)
+from posekit.schemas.wholebody import OPENPOSE_FIELDS, WHOLEBODY_FIELDS
 
 OPENPOSE_VERSION = 1.3
 PIXEL_DECIMALS = 2
@@ -94,14 +104,31 @@ def poses_to_coco(
     ]
 
 
+_FACE_AND_HAND_PARTS = ("face68", "face468", "hand_left21", "hand_right21")
+
+
 def poses_to_openpose(poses: Poses) -> dict[str, Any]:
-    """OpenPose's per-image JSON (``<stem>_keypoints.json``) with BODY_25 pose points."""
+    """OpenPose's per-image JSON (``<stem>_keypoints.json``) with BODY_25 pose points.
+
+    When the poses hold a face (``face68`` or ``face468``) or hands, ``face_keypoints_2d`` (70:
+    iBUG 68 + right and left pupil) and ``hand_left/right_keypoints_2d`` (21 each) are filled from
+    :data:`~posekit.schemas.OPENPOSE137`; otherwise they are empty, as OpenPose writes them
+    without ``--face`` / ``--hand``.
+    """
     points = poses.keypoints_in(BODY25)
+    extra = None
+    if any(name in poses.keypoints for name in _FACE_AND_HAND_PARTS):
+        extra = poses.keypoints_in(OPENPOSE137)
     people = []
     for person in range(len(poses)):
         person_id = [-1] if poses.track_id is None else [int(poses.track_id[person])]
         entry: dict[str, Any] = {"person_id": person_id, "pose_keypoints_2d": _flat_triplets(points, person)}
         entry.update({field: [] for field in _OPENPOSE_EMPTY_FIELDS})
+        if extra is not None:
+            flat = _flat_triplets(extra, person)
+            for part, field in OPENPOSE_FIELDS[1:]:
+                sl = OPENPOSE137.part(part)
+                entry[field] = flat[3 * sl.start : 3 * sl.stop]
         people.append(entry)
     return {"version": OPENPOSE_VERSION, "people": people}
 

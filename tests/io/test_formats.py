@@ -223,3 +223,32 @@ def test_hand_and_face_results():
         np.zeros((1, 4)), np.ones(1), {"face68": Keypoints(FACE68, np.ones((1, 68, 2)), np.ones((1, 68)))}, (9, 9)
     )
     assert len(poses_to_face_results(faces, 3)[0]["keypoints"]) == 204
+
+
+def test_openpose_face_and_hands_are_filled_when_estimated():
+    from posekit.results import Keypoints, Poses
+    from posekit.schemas import FACE68, HAND_RIGHT21
+
+    poses = make_poses([(10, 20, 100, 200)], schemas=(COCO17, BLAZEPOSE33))
+    assert poses_to_openpose(poses)["people"][0]["face_keypoints_2d"] == []  # nothing estimated: empty
+    face_xy = np.random.default_rng(1).uniform(40, 60, (1, 68, 2))
+    hand_xy = np.random.default_rng(2).uniform(80, 90, (1, 21, 2))
+    with_parts = Poses(
+        poses.bbox_xywh,
+        poses.score,
+        {
+            **poses.keypoints,
+            "face68": Keypoints(FACE68, face_xy, np.ones((1, 68))),
+            "hand_right21": Keypoints(HAND_RIGHT21, hand_xy, np.ones((1, 21))),
+        },
+        image_size=poses.image_size,
+    )
+    person = poses_to_openpose(with_parts)["people"][0]
+    assert person["pose_keypoints_2d"] == poses_to_openpose(poses)["people"][0]["pose_keypoints_2d"]
+    face = np.array(person["face_keypoints_2d"]).reshape(70, 3)
+    np.testing.assert_allclose(face[:68, :2], face_xy[0], atol=0.006)
+    np.testing.assert_allclose(face[68, :2], face_xy[0, 36:42].mean(axis=0), atol=0.006)  # right pupil
+    np.testing.assert_allclose(
+        np.array(person["hand_right_keypoints_2d"]).reshape(21, 3)[:, :2], hand_xy[0], atol=0.006
+    )
+    assert set(person["hand_left_keypoints_2d"]) == {0.0}  # left hand not estimated: 0, 0, 0
