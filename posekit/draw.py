@@ -1,15 +1,20 @@
 """Rendering skeleton overlays, readable on small and large images.
 
-Limbs are coloured by side (left orange, right blue, centre white); points by confidence, from
-red (just above ``min_confidence``) through yellow to green (sure), with a dark rim so they show
-on any background. Line width, point size and text scale with the image, so a 200 px thumbnail
-and a 4000 px photo both read well. Drawing is anti-aliased at sub-pixel precision.
+Body limbs are coloured by side (left orange, right blue, centre white); body points by
+confidence, from red (just above ``min_confidence``) through yellow to green (sure), with a dark
+rim so they show on any background. Faces and hands are small, so they are drawn finer and in
+one colour per part (face light yellow, left hand green, right hand magenta): thin lines, small
+dots (the face's smallest). The part of each point comes from the schema (its ``parts``, or the
+schema itself for a face or hand layout), never from a point count. Line width, point size and
+text scale with the image, so a 200 px thumbnail and a 4000 px photo both read well. Drawing is
+anti-aliased at sub-pixel precision.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -26,6 +31,9 @@ Colour = tuple[int, int, int]
 LEFT_COLOUR: Colour = (0, 140, 255)  # orange (BGR)
 RIGHT_COLOUR: Colour = (255, 160, 0)  # blue
 CENTRE_COLOUR: Colour = (230, 230, 230)  # near white
+FACE_COLOUR: Colour = (170, 255, 255)  # light yellow
+LEFT_HAND_COLOUR: Colour = (80, 230, 80)  # green
+RIGHT_HAND_COLOUR: Colour = (230, 80, 230)  # magenta
 _RIM_COLOUR: Colour = (20, 20, 20)
 _BOX_COLOUR: Colour = (200, 200, 200)
 _SHIFT = 4  # cv2 sub-pixel bits: coordinates are passed as fixed point, x * 16
@@ -73,23 +81,68 @@ def _as_canvas(image_bgr: np.ndarray) -> np.ndarray:
     return np.array(image, copy=True, order="C")
 
 
+@dataclass(frozen=True)
+class PartStyle:
+    """How one part is drawn: ``colour`` None means body colouring (limbs by side, points by
+    confidence); widths are at the 640 px reference size and scale with the image."""
+
+    colour: Colour | None
+    line_width: float
+    point_radius: float
+    rim: bool
+
+
+BODY_STYLE = PartStyle(None, 2.0, 3.0, True)
+FACE_STYLE = PartStyle(FACE_COLOUR, 0.6, 1.0, False)
+LEFT_HAND_STYLE = PartStyle(LEFT_HAND_COLOUR, 1.0, 1.5, True)
+RIGHT_HAND_STYLE = PartStyle(RIGHT_HAND_COLOUR, 1.0, 1.5, True)
+HAND_STYLE = PartStyle(LEFT_HAND_COLOUR, 1.0, 1.5, True)
+
+# Part names (of a schema's ``parts``, or a one-part schema's own name) -> style.
+PART_STYLES: dict[str, PartStyle] = {
+    "face": FACE_STYLE,
+    "face68": FACE_STYLE,
+    "face468": FACE_STYLE,
+    "wflw98": FACE_STYLE,
+    "left_hand": LEFT_HAND_STYLE,
+    "hand_left21": LEFT_HAND_STYLE,
+    "right_hand": RIGHT_HAND_STYLE,
+    "hand_right21": RIGHT_HAND_STYLE,
+    "hand21": HAND_STYLE,
+}
+
+
+def point_styles(schema: KeypointSchema) -> tuple[PartStyle, ...]:
+    """``(k,)`` the style of each point of ``schema``."""
+    return tuple(PART_STYLES.get(part, BODY_STYLE) for part in schema.part_of_each())
+
+
+def _pixels(size: float, scale: float, minimum: int) -> int:
+    return max(minimum, round(size * scale))
+
+
 def _draw_person(canvas: np.ndarray, points: Keypoints, person: int, min_confidence: float) -> None:
     xy = points.xy[person]
     confidence = points.confidence[person]
     shown = (confidence >= min_confidence) & np.isfinite(xy).all(axis=1)
     fixed = _fixed_point(xy, canvas)
     scale = _scale(canvas)
-    thickness = max(1, round(2 * scale))
-    radius = max(2, round(3 * scale))
+    styles = point_styles(points.schema)
     for a, b in points.schema.edges:
         if shown[a] and shown[b]:
-            colour = _edge_colour(points.schema, a, b)
+            style = styles[a]
+            colour = style.colour or _edge_colour(points.schema, a, b)
+            thickness = _pixels(style.line_width, scale, 1)
             cv2.line(canvas, _point(fixed[a]), _point(fixed[b]), colour, thickness, cv2.LINE_AA, _SHIFT)
-    rim = max(1, round(radius / 3))
     for i in np.flatnonzero(shown):
+        style = styles[i]
         centre = _point(fixed[i])
-        cv2.circle(canvas, centre, (radius + rim) << _SHIFT, _RIM_COLOUR, -1, cv2.LINE_AA, _SHIFT)
-        cv2.circle(canvas, centre, radius << _SHIFT, confidence_colour(confidence[i]), -1, cv2.LINE_AA, _SHIFT)
+        radius = _pixels(style.point_radius, scale, 2 if style is BODY_STYLE else 1)
+        if style.rim:
+            rim = max(1, round(radius / 3))
+            cv2.circle(canvas, centre, (radius + rim) << _SHIFT, _RIM_COLOUR, -1, cv2.LINE_AA, _SHIFT)
+        colour = style.colour or confidence_colour(confidence[i])
+        cv2.circle(canvas, centre, radius << _SHIFT, colour, -1, cv2.LINE_AA, _SHIFT)
 
 
 def draw_keypoints(image_bgr: np.ndarray, points: Keypoints, *, min_confidence: float = 0.3) -> np.ndarray:
@@ -134,11 +187,19 @@ def _draw_box_and_label(canvas: np.ndarray, poses: Poses, person: int, draw_boxe
         _label(canvas, " ".join(parts), origin)
 
 
-def _default_points(poses: Poses) -> Keypoints | None:
+def _default_points(poses: Poses) -> list[Keypoints]:
+    """The body (BlazePose, else COCO-17, else the first held layout) and, on top, any held
+    face and hands."""
+    layers: list[Keypoints] = []
     for name in ("blazepose33", "coco17"):
         if name in poses.keypoints:
-            return poses.keypoints[name]
-    return next(iter(poses.keypoints.values()), None)
+            layers.append(poses.keypoints[name])
+            break
+    else:
+        layers += list(poses.keypoints.values())[:1]
+    face = next((poses.keypoints[n] for n in ("face468", "face68") if n in poses.keypoints), None)
+    hands = [poses.keypoints[n] for n in ("hand_left21", "hand_right21") if n in poses.keypoints]
+    return layers + [p for p in [face, *hands] if p is not None and all(p is not q for q in layers)]
 
 
 def draw_poses(
@@ -151,16 +212,18 @@ def draw_poses(
 ) -> np.ndarray:
     """A new image with every person's skeleton (and box, score and track id); the input is untouched.
 
-    ``schema`` defaults to ``blazepose33`` when held, else ``coco17``, else the first held schema;
-    a schema the poses do not hold is converted when :mod:`posekit.schemas` knows how. With
+    ``schema`` defaults to ``blazepose33`` when held, else ``coco17``, else the first held schema,
+    with any held face (``face468``, else ``face68``) and hands drawn on top; a schema the poses
+    do not hold is converted (or assembled, for whole-body layouts) when :mod:`posekit.schemas`
+    knows how. With
     ``draw_boxes`` each person gets a box and a score label; a track id label (``#7``) is drawn
     whenever the poses carry track ids.
     """
     canvas = _as_canvas(image_bgr)
     if tuple(poses.image_size) != canvas.shape[:2]:
         logger.warning("poses are for a %s image, drawing on %s", poses.image_size, canvas.shape[:2])
-    points = _default_points(poses) if schema is None else poses.keypoints_in(schema)
-    if points is not None:
+    layers = _default_points(poses) if schema is None else [poses.keypoints_in(schema)]
+    for points in layers:
         for person in range(len(points)):
             _draw_person(canvas, points, person, min_confidence)
     for person in range(len(poses)):

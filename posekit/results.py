@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from posekit.schemas import CONVERSIONS, KeypointSchema, convert
+from posekit.schemas import ASSEMBLIES, CONVERSIONS, PART_SCHEMAS, WHOLEBODY133, KeypointSchema, convert
+from posekit.schemas.core import apply_recipe
 
 Selector = slice | int | np.ndarray | list[int]
 
@@ -87,6 +88,45 @@ class Keypoints:
             raise ValueError(f"no conversion from {self.schema.name} to {target.name}")
         xy, confidence = convert(self.xy, self.confidence, conversion)
         return Keypoints(target, xy, confidence)
+
+
+def assemble(parts: Mapping[str, Keypoints], target: KeypointSchema = WHOLEBODY133) -> Keypoints:
+    """A whole-body layout built from separately estimated parts.
+
+    ``parts`` maps part names (``coco17``, ``blazepose33``, ``face68``, ``face468``,
+    ``hand_left21``, ``hand_right21``; any subset, other keys are ignored) to keypoints of the
+    same ``n`` people. ``target`` is a layout in :data:`posekit.schemas.ASSEMBLIES`
+    (``wholebody133``, ``halpe26``, ``halpe136``, ``openpose137``, ``holistic``). Each target
+    point comes from the first part, in the table's order of preference, that has it with a
+    confidence above 0 for that person; points no part gives are missing (NaN, confidence 0).
+    """
+    steps = ASSEMBLIES.get(target.name)
+    if steps is None:
+        raise ValueError(f"no assembly table for {target.name}; known: {', '.join(ASSEMBLIES)}")
+    held = {name: points for name, points in parts.items() if name in PART_SCHEMAS}
+    if not held:
+        raise ValueError(f"assembling {target.name} needs one of the parts {', '.join(PART_SCHEMAS)}")
+    for name, points in held.items():
+        if points.schema.name != PART_SCHEMAS[name].name:
+            raise ValueError(f"part {name!r} holds {points.schema.name} keypoints, expected {name}")
+    sizes = {len(points) for points in held.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"parts hold different numbers of people: {sorted(sizes)}")
+    n, k = sizes.pop(), target.num_keypoints
+    xy = np.full((n, k, 2), np.nan, dtype=np.float32)
+    confidence = np.zeros((n, k), dtype=np.float32)
+    for step in steps:
+        part = held.get(step.source.name)
+        if part is None:
+            continue
+        for dst, recipe in enumerate(step.sources):
+            if not recipe:
+                continue
+            point_xy, point_conf = apply_recipe(part.xy, part.confidence, recipe)
+            take = (confidence[:, dst] <= 0) & (point_conf > 0) & np.isfinite(point_xy).all(axis=1)
+            xy[take, dst] = point_xy[take]
+            confidence[take, dst] = point_conf[take]
+    return Keypoints(target, xy, confidence)
 
 
 @dataclass(frozen=True)
@@ -162,9 +202,12 @@ class Poses:
         return replace(self, track_id=track_id)
 
     def keypoints_in(self, schema: KeypointSchema) -> Keypoints:
-        """This schema's keypoints, held or converted from a held schema."""
+        """This schema's keypoints: held, assembled from held parts (whole-body layouts, see
+        :func:`assemble`) or converted from a held schema."""
         if schema.name in self.keypoints:
             return self.keypoints[schema.name]
+        if schema.name in ASSEMBLIES and any(name in PART_SCHEMAS for name in self.keypoints):
+            return assemble(self.keypoints, schema)
         for points in self.keypoints.values():
             if (points.schema.name, schema.name) in CONVERSIONS:
                 return points.to(schema)

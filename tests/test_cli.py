@@ -153,3 +153,70 @@ def test_auto_model_skips_blazepose_only_when_the_output_cannot_carry_it():
     assert options_from_args(args, output_needs_landmarks=True).landmark_model == "full"
     args = build_parser().parse_args(["predict", "x.jpg", "--out", "o", "--model", "heavy"])
     assert options_from_args(args, output_needs_landmarks=False).landmark_model == "heavy"
+
+
+def test_eval_whole_body_file(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "posekit",
+            "eval",
+            str(ANNOTATIONS / "coco_wholebody.json"),
+            "--images",
+            str(IMAGES),
+            "--json",
+            "--quiet",
+            "--predictions-out",
+            str(tmp_path / "wb.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(proc.stdout)
+    assert report["kind"] == "wholebody"
+    assert {"AP", "AR", "wholebody_AP", "body_AP", "foot_AP", "face_AP", "lefthand_AP", "righthand_AP"} <= report.keys()
+    assert report["body_AP"] > 0.5 and report["foot_AP"] > 0.0  # body and BlazePose feet are real
+    assert report["face_AP"] == 0.0  # no face model yet: no face points, never guessed ones
+    result = json.loads((tmp_path / "wb.json").read_text())[0]
+    assert len(result["keypoints"]) == 51 and len(result["foot_kpts"]) == 18 and len(result["face_kpts"]) == 204
+
+
+@pytest.mark.parametrize("name, kind", [("hand_freihand", "hand"), ("face_300w", "face")])
+def test_eval_of_hand_and_face_files_says_there_is_no_model_yet(name, kind, tmp_path, capsys):
+    assert main(["eval", str(ANNOTATIONS / f"{name}.json"), "--images", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"no {kind} keypoint model" in err and f"{name}.json" in err
+
+
+def test_eval_of_a_hand_file_runs_a_registered_top_down_predictor(tmp_path, capsys, monkeypatch):
+    """The plumbing a hand model will use: images and boxes in, 21 points per box out."""
+    import contextlib
+
+    import cv2
+    import numpy as np
+
+    from posekit.eval import dataset
+    from posekit.results import Keypoints
+    from posekit.schemas import HAND21
+
+    data = json.loads((ANNOTATIONS / "hand_onehand10k.json").read_text())
+    for image in data["images"]:
+        cv2.imwrite(str(tmp_path / image["file_name"]), np.zeros((image["height"], image["width"], 3), np.uint8))
+    truth = {tuple(np.round(a["bbox"], 2)): np.array(a["keypoints"], float).reshape(21, 3) for a in data["annotations"]}
+    calls = []
+
+    def predict(image_bgr, boxes_xywh):
+        calls.append(image_bgr.shape)
+        gt = np.stack([truth[tuple(np.round(box.astype(float), 2))] for box in boxes_xywh])
+        return Keypoints(HAND21, gt[..., :2] + 1.0, np.ones(gt.shape[:2]))  # 1 px off in x and y
+
+    monkeypatch.setitem(dataset.TOPDOWN_PREDICTORS, "hand", lambda options: contextlib.nullcontext(predict))
+    code = main(["eval", str(ANNOTATIONS / "hand_onehand10k.json"), "--images", str(tmp_path), "--json", "--quiet"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(calls) == len(data["images"])
+    assert (
+        report["kind"] == "hand" and report["PCK@0.2"] == 1.0 and report["EPE"] == pytest.approx(np.sqrt(2), abs=1e-4)
+    )
+    assert report["num_hands"] == 4 and report["missed"] == 0

@@ -1,12 +1,15 @@
+import json
+
 import cv2
 import numpy as np
 import pytest
 
-from posekit.draw import draw_poses
+from posekit.draw import FACE_STYLE, draw_keypoints, draw_poses, point_styles
 from posekit.errors import UsageError
-from posekit.schemas import BLAZEPOSE33, COCO17
+from posekit.results import Keypoints, Poses
+from posekit.schemas import BLAZEPOSE33, COCO17, FACE68, FACE468, HAND_LEFT21, WHOLEBODY133
 from tests.builders import make_poses, with_points
-from tests.conftest import IMAGES
+from tests.conftest import ANNOTATIONS, IMAGES
 
 MESSI = IMAGES / "messi5.jpg"  # 548x342
 
@@ -118,3 +121,53 @@ def test_nobody_and_far_off_points():
     assert np.array_equal(draw_poses(image, make_poses([], image_size=(100, 100))), image)
     far = make_poses([(1e9, -1e9, 1e9, 1e9)], image_size=(100, 100))
     draw_poses(image, far)  # no overflow, no error
+
+
+def _wholebody_gt(image_id: int) -> Keypoints:
+    data = json.loads((ANNOTATIONS / "coco_wholebody.json").read_text())
+    fields = ("keypoints", "foot_kpts", "face_kpts", "lefthand_kpts", "righthand_kpts")
+    anns = [a for a in data["annotations"] if a["image_id"] == image_id]
+    kp = np.stack([np.concatenate([np.array(a[f], float).reshape(-1, 3) for f in fields]) for a in anns])
+    present = kp[..., 2] > 0
+    return Keypoints(WHOLEBODY133, np.where(present[..., None], kp[..., :2], np.nan), present.astype(np.float32))
+
+
+def test_faces_and_hands_are_drawn_finer_and_in_their_own_colours():
+    styles = point_styles(WHOLEBODY133)
+    body, face, left, right = (styles[i] for i in (0, 23, 91, 112))
+    assert face.line_width < left.line_width < body.line_width
+    assert face.point_radius < left.point_radius < body.point_radius
+    assert len({face.colour, left.colour, right.colour}) == 3 and body.colour is None
+    assert point_styles(HAND_LEFT21)[0] == left and point_styles(FACE468)[0] == face
+
+    # COCO-WholeBody labels of image 197388 (a person with face, feet and both hands labelled).
+    image = cv2.imread(str(IMAGES / "000000197388.jpg"))
+    points = _wholebody_gt(197388)
+    rendered = draw_keypoints(np.zeros_like(image), points)
+    for part, colour in (("left_hand", left.colour), ("right_hand", right.colour), ("face", face.colour)):
+        xy = points.xy[:, WHOLEBODY133.part(part)].reshape(-1, 2)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if not len(xy):
+            continue
+        exact = np.all(rendered == np.array(colour, np.uint8), axis=2)
+        ys, xs = np.nonzero(exact)
+        assert len(xs) > 0, part
+        # Pixels of a part's colour lie on that part (within a few pixels of its points' extent).
+        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+        assert x0 - 6 <= xs.min() and xs.max() <= x1 + 6 and y0 - 6 <= ys.min() and ys.max() <= y1 + 6, part
+
+
+def test_whole_body_poses_draw_face_and_hand_parts_on_top_of_the_body():
+    image = np.zeros((480, 640, 3), np.uint8)
+    poses = make_poses([(100, 40, 200, 400)])
+    face_xy = np.random.default_rng(0).uniform([180, 60], [220, 100], (1, 68, 2))
+    with_face = Poses(
+        poses.bbox_xywh,
+        poses.score,
+        {**poses.keypoints, "face68": Keypoints(FACE68, face_xy, np.ones((1, 68)))},
+        image_size=(480, 640),
+    )
+    plain = draw_poses(image, poses, draw_boxes=False)
+    rendered = draw_poses(image, with_face, draw_boxes=False)
+    assert np.all(rendered == np.array(FACE_STYLE.colour, np.uint8), axis=2).sum() > 20
+    assert not np.all(plain == np.array(FACE_STYLE.colour, np.uint8), axis=2).any()

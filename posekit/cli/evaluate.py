@@ -1,58 +1,107 @@
-"""``posekit eval ANNOTATIONS.json --images DIR``: COCO keypoint AP of posekit on labelled images."""
+"""``posekit eval ANNOTATIONS.json --images DIR``: posekit's accuracy on a labelled file.
+
+The kind of file is read from the file: COCO body keypoints (AP, AP50, AP75, APm, APl, AR),
+COCO-WholeBody (the same for all 133 points, plus wholebody/body/foot/face/lefthand/righthand
+AP and AR), hand-only files (PCK@0.2, EPE) or face-only files (NME); see posekit.eval.files.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
+from typing import Any
 
 from posekit.cli.options import add_estimator_arguments, options_from_args
 from posekit.cli.progress import Progress
-from posekit.errors import InputError
-from posekit.eval.dataset import load_annotations, predict_annotated_images
-from posekit.eval.oks import evaluate_keypoints
+from posekit.errors import InputError, UsageError
+from posekit.eval.dataset import load_annotations, predict_annotated_images, predict_topdown, topdown_predictor
+from posekit.eval.files import REPORT_KEYS, annotation_kind, evaluate_file
 from posekit.io.writers import atomic_write_json
 from posekit.pipeline import PoseEstimator
-from posekit.schemas import COCO17
 
-METRIC_KEYS = ("AP", "AP50", "AP75", "APm", "APl", "AR")
+METRIC_KEYS = REPORT_KEYS["body"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("eval", help="COCO keypoint AP on a labelled set", description=__doc__)
-    parser.add_argument("annotations", type=Path, metavar="ANNOTATIONS.json", help="COCO keypoint annotation file")
+    parser = subparsers.add_parser(
+        "eval", help="accuracy on a labelled set (COCO, COCO-WholeBody, hands, faces)", description=__doc__
+    )
+    parser.add_argument("annotations", type=Path, metavar="ANNOTATIONS.json", help="COCO-format annotation file")
     parser.add_argument("--images", required=True, type=Path, help="folder the annotation file names are relative to")
-    parser.add_argument("--predictions-out", type=Path, help="write posekit's COCO results (annotation image ids)")
+    parser.add_argument("--predictions-out", type=Path, help="write posekit's results (annotation image ids)")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the metrics on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_estimator_arguments(parser)
 
 
+def _predict(
+    args: argparse.Namespace, annotations: dict[str, Any], kind: str
+) -> tuple[list[dict[str, Any]], list[InputError]]:
+    images = annotations["images"]
+    if kind in ("hand", "face"):
+        options = options_from_args(args, output_needs_landmarks=False)
+        with (
+            topdown_predictor(kind, options) as predict,
+            Progress(len(images), "eval", enabled=not args.quiet) as progress,
+        ):
+            return predict_topdown(
+                predict,
+                annotations,
+                args.images,
+                on_image=lambda: progress.update(),
+                max_pixels=options.max_image_pixels,
+            )
+    # Whole-body results need BlazePose's feet; body results hold COCO-17 only.
+    options = options_from_args(args, output_needs_landmarks=kind == "wholebody")
+    with (
+        PoseEstimator(options) as estimator,
+        Progress(len(images), "eval", enabled=not args.quiet) as progress,
+    ):
+        return predict_annotated_images(
+            estimator, annotations, args.images, on_image=lambda: progress.update(), kind=kind
+        )
+
+
+def _rounded(value: float) -> float | None:
+    return round(float(value), 6) if math.isfinite(value) else None
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         annotations = load_annotations(args.annotations)
+        kind = annotation_kind(annotations)
     except InputError as exc:
         print(f"posekit: {exc}", file=sys.stderr)
         return 2
-    images = annotations["images"]
-    with (
-        PoseEstimator(options_from_args(args, output_needs_landmarks=False)) as estimator,
-        Progress(len(images), "eval", enabled=not args.quiet) as progress,
-    ):
-        results, failures = predict_annotated_images(
-            estimator, annotations, args.images, on_image=lambda: progress.update()
-        )
+    except ValueError as exc:
+        print(f"posekit: {args.annotations}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        results, failures = _predict(args, annotations, kind)
+    except UsageError as exc:
+        print(f"posekit: {args.annotations}: {exc}", file=sys.stderr)
+        return 2
     for failure in failures:
         print(f"posekit: skipped {failure}", file=sys.stderr)
     if args.predictions_out:
         atomic_write_json(args.predictions_out, results)
-    metrics = evaluate_keypoints(annotations, results, COCO17.oks_sigmas())
-    report = {key: round(float(metrics[key]), 6) for key in METRIC_KEYS}
+    try:
+        metrics = evaluate_file(annotations, results)
+    except ValueError as exc:  # results that do not fit the file (wrong number of points)
+        print(f"posekit: {args.annotations}: {exc}", file=sys.stderr)
+        return 2
+    keys = REPORT_KEYS[kind]
+    report: dict[str, Any] = {key: _rounded(metrics[key]) for key in keys}
+    images = annotations["images"]
     report.update(images=len(images), failed_images=len(failures), detections=len(results))
+    if kind != "body":
+        report["kind"] = kind
     if args.json:
         print(json.dumps(report))
     else:
-        print("  ".join(f"{key} {report[key]:.3f}" for key in METRIC_KEYS))
+        print("  ".join(f"{key} {report[key]:.3f}" if report[key] is not None else f"{key} n/a" for key in keys))
         print(f"{len(images)} images, {len(results)} detections, {len(failures)} failed")
     return 1 if failures else 0

@@ -1,15 +1,39 @@
-"""Running posekit over a COCO keypoint annotation file."""
+"""Running posekit over a labelled file: whole images for people, annotation boxes for hands and faces.
+
+People files (COCO body, COCO-WholeBody) are predicted on whole images by the
+:class:`~posekit.pipeline.PoseEstimator`; its :class:`~posekit.results.Poses` become results in
+the file's layout (:mod:`posekit.io.formats`). Hand and face files are evaluated *top-down*, as
+MMPose evaluates FreiHAND, OneHand10K, 300W and WFLW: a :data:`KeypointsPredictor` gets each
+image with the boxes of its annotations and returns one set of points per box.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from posekit.errors import InputError, UnreadableInputError
-from posekit.io.images import read_image
-from posekit.pipeline import PoseEstimator
+import numpy as np
+
+from posekit.errors import InputError, UnreadableInputError, UsageError
+from posekit.io.formats import keypoints_to_results, poses_to_wholebody_results
+from posekit.io.images import DEFAULT_MAX_PIXELS, read_image
+from posekit.pipeline import EstimatorOptions, PoseEstimator
+from posekit.results import Keypoints
+
+KeypointsPredictor = Callable[[np.ndarray, np.ndarray], Keypoints]
+"""``predict(image_bgr, boxes_xywh (m, 4)) -> Keypoints`` of ``m`` objects (hands: ``hand21``,
+faces: ``face68``), one per box, in image pixels; a point not found has confidence 0."""
+
+PredictorFactory = Callable[[EstimatorOptions], AbstractContextManager[KeypointsPredictor]]
+"""Builds a top-down predictor from the estimator options; used as a context manager so the
+models it loads are released afterwards."""
+
+# Top-down predictors for hand-only and face-only files, by annotation kind ("hand", "face").
+# Empty until posekit ships hand and face models; ``posekit eval`` says so for such files.
+TOPDOWN_PREDICTORS: dict[str, PredictorFactory] = {}
 
 
 def load_annotations(path: Path) -> dict[str, Any]:
@@ -24,13 +48,29 @@ def load_annotations(path: Path) -> dict[str, Any]:
     return data
 
 
+def topdown_predictor(kind: str, options: EstimatorOptions) -> AbstractContextManager[KeypointsPredictor]:
+    """The registered top-down predictor for ``kind``, or a :class:`UsageError` saying there is none."""
+    factory = TOPDOWN_PREDICTORS.get(kind)
+    if factory is None:
+        raise UsageError(
+            f"posekit has no {kind} keypoint model yet, so it cannot evaluate {kind}-only files; "
+            "body (COCO) and whole-body (COCO-WholeBody) files work"
+        )
+    return factory(options)
+
+
 def predict_annotated_images(
     estimator: PoseEstimator,
     annotations: dict[str, Any],
     images_dir: Path,
     on_image: Callable[[], None] | None = None,
+    *,
+    kind: str = "body",
 ) -> tuple[list[dict[str, Any]], list[InputError]]:
-    """COCO results for every image of ``annotations``, keyed by the file's own image ids."""
+    """Results for every image of a people file (``kind`` ``body`` or ``wholebody``), keyed by the
+    file's own image ids: COCO-17 results, or COCO-WholeBody results in the file's fields."""
+    if kind not in ("body", "wholebody"):
+        raise UsageError(f"whole-image prediction is for body and whole-body files, not {kind!r}")
     category_id = int(annotations["categories"][0]["id"]) if annotations["categories"] else 1
     results: list[dict[str, Any]] = []
     failures: list[InputError] = []
@@ -41,7 +81,53 @@ def predict_annotated_images(
         except InputError as exc:
             failures.append(exc)
         else:
-            results.extend(estimator(image).to_coco(image_info["id"], category_id))
+            poses = estimator(image)
+            if kind == "wholebody":
+                results.extend(poses_to_wholebody_results(poses, image_info["id"], category_id))
+            else:
+                results.extend(poses.to_coco(image_info["id"], category_id))
+        if on_image is not None:
+            on_image()
+    return results, failures
+
+
+def predict_topdown(
+    predict: KeypointsPredictor,
+    annotations: dict[str, Any],
+    images_dir: Path,
+    on_image: Callable[[], None] | None = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[list[dict[str, Any]], list[InputError]]:
+    """Top-down results for a hand or face file: ``predict`` runs on each image with its
+    annotations' boxes; every result records the ``annotation_id`` and ``bbox`` it answers."""
+    category_id = int(annotations["categories"][0]["id"]) if annotations["categories"] else 1
+    k = len(annotations["categories"][0].get("keypoints", [])) if annotations["categories"] else 0
+    by_image: dict[Any, list[dict[str, Any]]] = {}
+    for ann in annotations["annotations"]:
+        by_image.setdefault(ann["image_id"], []).append(ann)
+    results: list[dict[str, Any]] = []
+    failures: list[InputError] = []
+    for image_info in annotations["images"]:
+        anns = by_image.get(image_info["id"], [])
+        if anns:
+            path = Path(images_dir) / image_info["file_name"]
+            try:
+                image = read_image(path, max_pixels=max_pixels)
+            except InputError as exc:
+                failures.append(exc)
+            else:
+                boxes = np.array([a["bbox"] for a in anns], dtype=np.float32).reshape(-1, 4)
+                points = predict(image, boxes)
+                if len(points) != len(anns):
+                    raise UsageError(f"the predictor returned {len(points)} results for {len(anns)} boxes")
+                allowed = (k, 68) if k == 98 else (k,)  # WFLW is also scored on its 68-point subset
+                if k and points.schema.num_keypoints not in allowed:
+                    raise UsageError(f"the predictor returned {points.schema.name} points for a {k}-point file")
+                ids = [a["id"] for a in anns]
+                results += keypoints_to_results(
+                    points, image_info["id"], category_id, annotation_ids=ids, boxes_xywh=boxes
+                )
         if on_image is not None:
             on_image()
     return results, failures

@@ -7,7 +7,8 @@ pycocotools (a test checks equality to 1e-6 on real annotations):
   (``num_keypoints == 0``; counted from ``v > 0`` when the field is missing), and, per area
   range, when its area is outside the range; labelled-as-``[0, 0, 0]`` slots do not count;
 * detections are ranked by ``score``, the best ``max_dets`` (20) per image are kept;
-  a detection's area is the extent of *all* its keypoints, as COCO computes it for results;
+  a detection's area is computed as ``COCO.loadRes`` does: the ``bbox`` area (w*h) when the
+  first result has a non-empty ``bbox``, else the extent of *all* its keypoints;
 * greedy matching per image at each OKS threshold .50:.05:.95, precision made monotone and
   read at 101 recall points; areas all / medium (32²..96²) / large (96²..);
 * results whose ``image_id`` is not in the annotation file are ignored (and counted).
@@ -63,9 +64,22 @@ def compute_oks(
     return oks
 
 
-def _result_area(flat_keypoints: Sequence[float]) -> float:
+def _keypoint_extent_area(flat_keypoints: Sequence[float]) -> float:
     xs, ys = flat_keypoints[0::3], flat_keypoints[1::3]
     return float((max(xs) - min(xs)) * (max(ys) - min(ys)))
+
+
+def result_areas(results: Sequence[dict[str, Any]]) -> list[float]:
+    """Each result's area as ``COCO.loadRes`` sets it (the reference evaluators use this).
+
+    When the first result has a non-empty ``bbox``, every result's area is its box's w*h
+    (loadRes takes its ``bbox`` branch); otherwise it is the extent of all ``keypoints``.
+    """
+    if not results:
+        return []
+    if results[0].get("bbox"):
+        return [float(r["bbox"][2]) * float(r["bbox"][3]) for r in results]
+    return [_keypoint_extent_area(r["keypoints"]) for r in results]
 
 
 def _gt_is_ignored(annotation: dict[str, Any]) -> bool:
@@ -154,6 +168,24 @@ def evaluate_keypoints(
     Returns ``AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl`` (``-1`` where a range has
     no ground truth, as COCO reports) and ``ignored_results`` (results for unknown images).
     """
+    areas = result_areas(results)
+    return evaluate_prepared(
+        annotations, [{**r, "area": a} for r, a in zip(results, areas, strict=True)], sigmas, max_dets=max_dets
+    )
+
+
+def evaluate_prepared(
+    annotations: dict[str, Any],
+    results: list[dict[str, Any]],
+    sigmas: np.ndarray,
+    *,
+    max_dets: int = 20,
+) -> dict[str, float]:
+    """:func:`evaluate_keypoints` for results that already carry their ``area``.
+
+    Ground truths are ignored by their ``num_keypoints`` (counted from ``v > 0`` when absent);
+    callers that score one part of a layout (COCO-WholeBody) set both per part.
+    """
     image_ids = sorted(
         {int(i["id"]) if isinstance(i["id"], int | np.integer) else i["id"] for i in annotations["images"]},
         key=lambda v: (str(type(v)), v),
@@ -169,7 +201,7 @@ def evaluate_keypoints(
         if res["image_id"] not in known:
             ignored_results += 1
             continue
-        dts_by[res["image_id"], res["category_id"]].append({**res, "area": _result_area(res["keypoints"])})
+        dts_by[res["image_id"], res["category_id"]].append(res)
 
     area_names = list(AREA_RANGES)
     precision = -np.ones((len(OKS_THRESHOLDS), len(RECALL_POINTS), len(category_ids), len(area_names)))

@@ -139,3 +139,21 @@ def test_oks_falls_with_distance():
     preds = np.concatenate([gt_kp + np.array([s, 0, 0]) for s in shifts])
     oks = compute_oks(gt_kp, area, box, preds, COCO17.sigmas)[:, 0]
     assert np.all(np.diff(oks) < 0) and oks[-1] < 1e-3
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_results_with_boxes_take_their_area_from_the_box_as_pycocotools(source):
+    """posekit's own results carry ``bbox``; COCO.loadRes then sets each area from the box, which
+    moves detections between the medium and large ranges."""
+    data = load(source)
+    rng = np.random.default_rng(7)
+    results = noisy_results(data, 0.5, seed=3)
+    for r in results:
+        xy = np.array(r["keypoints"]).reshape(-1, 3)[:, :2]
+        x0, y0 = xy.min(axis=0)
+        w, h = (xy.max(axis=0) - xy.min(axis=0)) * rng.uniform(0.3, 2.5, 2)
+        r["bbox"] = [float(x0), float(y0), float(w), float(h)]
+    ours = evaluate_keypoints(data, results, COCO17.sigmas)
+    reference = pycocotools_stats(data, results)
+    for key in KEYS:
+        assert ours[key] == pytest.approx(reference[key], abs=1e-6), key

@@ -184,3 +184,71 @@ def test_record_non_finite_world_points_become_null():
 def test_record_nobody():
     record = poses_to_record(Poses.empty((10, 20)), frame_index=0, timestamp_s=0.0)
     assert record == {"frame_index": 0, "timestamp_s": 0.0, "image_size": [10, 20], "people": []}
+
+
+# --- Results in evaluation files' layouts -------------------------------------------------------
+
+
+def test_wholebody_results_use_the_annotation_files_fields():
+    from posekit.io.formats import poses_to_wholebody_results
+
+    poses = make_poses([(10, 20, 100, 200)], schemas=(COCO17, BLAZEPOSE33))
+    (result,) = poses_to_wholebody_results(poses, image_id=7)
+    sizes = {f: len(result[f]) // 3 for f in ("keypoints", "foot_kpts", "face_kpts", "lefthand_kpts", "righthand_kpts")}
+    assert sizes == {"keypoints": 17, "foot_kpts": 6, "face_kpts": 68, "lefthand_kpts": 21, "righthand_kpts": 21}
+    assert result["keypoints"] == poses.to_coco(7)[0]["keypoints"]
+    assert all(v > 0 for v in result["foot_kpts"][2::3])  # feet from BlazePose
+    assert set(result["face_kpts"]) == {0.0}  # no face estimated: 0, 0, 0, never a guessed place
+    assert result["image_id"] == 7 and result["bbox"] == [10.0, 20.0, 100.0, 200.0]
+
+
+def test_hand_and_face_results():
+    from posekit.io.formats import keypoints_to_results, poses_to_face_results, poses_to_hand_results
+    from posekit.results import Keypoints, Poses
+    from posekit.schemas import FACE68, HAND21, HAND_LEFT21
+
+    xy = np.random.default_rng(0).uniform(50, 60, (2, 21, 2))
+    conf = np.full((2, 21), 0.5)
+    conf[1] = 0.0  # second hand not found
+    hands = Keypoints(HAND21, xy, conf)
+    results = keypoints_to_results(hands, 3, annotation_ids=[11, 12], boxes_xywh=np.array([[1, 2, 3, 4], [5, 6, 7, 8]]))
+    assert len(results) == 1 and results[0]["annotation_id"] == 11 and results[0]["bbox"] == [1.0, 2.0, 3.0, 4.0]
+    assert len(results[0]["keypoints"]) == 63 and results[0]["score"] == 0.5
+    poses = Poses(np.zeros((2, 4)), np.ones(2), {"hand_left21": Keypoints(HAND_LEFT21, xy, conf)}, image_size=(99, 99))
+    (left,) = poses_to_hand_results(poses, 3)
+    x, y, w, h = left["bbox"]
+    assert x == pytest.approx(xy[0, :, 0].min(), abs=0.01) and w == pytest.approx(np.ptp(xy[0, :, 0]), abs=0.02)
+    assert poses_to_face_results(poses, 3) == []  # no face held
+    faces = Poses(
+        np.zeros((1, 4)), np.ones(1), {"face68": Keypoints(FACE68, np.ones((1, 68, 2)), np.ones((1, 68)))}, (9, 9)
+    )
+    assert len(poses_to_face_results(faces, 3)[0]["keypoints"]) == 204
+
+
+def test_openpose_face_and_hands_are_filled_when_estimated():
+    from posekit.results import Keypoints, Poses
+    from posekit.schemas import FACE68, HAND_RIGHT21
+
+    poses = make_poses([(10, 20, 100, 200)], schemas=(COCO17, BLAZEPOSE33))
+    assert poses_to_openpose(poses)["people"][0]["face_keypoints_2d"] == []  # nothing estimated: empty
+    face_xy = np.random.default_rng(1).uniform(40, 60, (1, 68, 2))
+    hand_xy = np.random.default_rng(2).uniform(80, 90, (1, 21, 2))
+    with_parts = Poses(
+        poses.bbox_xywh,
+        poses.score,
+        {
+            **poses.keypoints,
+            "face68": Keypoints(FACE68, face_xy, np.ones((1, 68))),
+            "hand_right21": Keypoints(HAND_RIGHT21, hand_xy, np.ones((1, 21))),
+        },
+        image_size=poses.image_size,
+    )
+    person = poses_to_openpose(with_parts)["people"][0]
+    assert person["pose_keypoints_2d"] == poses_to_openpose(poses)["people"][0]["pose_keypoints_2d"]
+    face = np.array(person["face_keypoints_2d"]).reshape(70, 3)
+    np.testing.assert_allclose(face[:68, :2], face_xy[0], atol=0.006)
+    np.testing.assert_allclose(face[68, :2], face_xy[0, 36:42].mean(axis=0), atol=0.006)  # right pupil
+    np.testing.assert_allclose(
+        np.array(person["hand_right_keypoints_2d"]).reshape(21, 3)[:, :2], hand_xy[0], atol=0.006
+    )
+    assert set(person["hand_left_keypoints_2d"]) == {0.0}  # left hand not estimated: 0, 0, 0
