@@ -38,6 +38,7 @@ _RIM_COLOUR: Colour = (20, 20, 20)
 _BOX_COLOUR: Colour = (200, 200, 200)
 _SHIFT = 4  # cv2 sub-pixel bits: coordinates are passed as fixed point, x * 16
 _REFERENCE_SIZE = 640.0  # sizes below are tuned for an image whose longer side is this
+_PERSON_REFERENCE_PX = 200.0  # a person this tall (in points) is drawn at full stroke width
 
 
 def _edge_colour(schema: KeypointSchema, a: int, b: int) -> Colour:
@@ -127,6 +128,10 @@ def _draw_person(canvas: np.ndarray, points: Keypoints, person: int, min_confide
     shown = (confidence >= min_confidence) & np.isfinite(xy).all(axis=1)
     fixed = _fixed_point(xy, canvas)
     scale = _scale(canvas)
+    if shown.sum() >= 2:
+        # A small person far away gets finer strokes, so their skeleton does not become a blob.
+        extent = float(np.ptp(xy[shown], axis=0).max())
+        scale = min(scale, max(extent / _PERSON_REFERENCE_PX, 0.4))
     styles = point_styles(points.schema)
     for a, b in points.schema.edges:
         if shown[a] and shown[b]:

@@ -254,13 +254,11 @@ class VideoPoseEstimator:
         options = self.options
         image_size = (int(image_rgb.shape[0]), int(image_rgb.shape[1]))
         boxes: list[np.ndarray] = []
-        detector_scores: list[float] = []
         detector_points: list[tuple[np.ndarray, np.ndarray]] = []
         if options.propagate and not scene_cut:
             for track in self.tracker.live_tracks:
                 xy, box = track.predicted(time_s)
                 boxes.append(keypoint_box(xy, track.keypoints_confidence, box))
-                detector_scores.append(1.0)
                 detector_points.append((xy, track.keypoints_confidence))
         propagated = len(boxes)
         regions = self._detection_regions(image_size, propagated, scene_cut)
@@ -273,7 +271,6 @@ class VideoPoseEstimator:
                 covered = box_iou_xyxy(candidates.boxes_xyxy, np.array(boxes)).max(axis=1) >= options.new_person_iou
             for c in np.flatnonzero(~covered):
                 boxes.append(candidates.boxes_xyxy[c])
-                detector_scores.append(float(candidates.scores[c]))
                 detector_points.append((candidates.coco17_xy[c], candidates.coco17_confidence[c]))
         else:
             self._frames_since_detect += 1
@@ -288,8 +285,10 @@ class VideoPoseEstimator:
                 coco_xy[i], coco_conf[i] = detector_points[i]
         clock.lap("keypoints")
         boxes_xyxy = np.array(boxes, np.float32).reshape(n, 4)
-        # A person's score is the mean keypoint confidence; a propagated ROI has no detector score.
-        scores = coco_conf.mean(axis=1) * np.minimum(np.array(detector_scores, np.float32).reshape(n) * 2, 1.0)
+        # A person's score is their mean keypoint confidence, the same for a propagated ROI (which
+        # has no detector score) and a new detection (whose detector score, low for people far
+        # away, has done its job by proposing the box).
+        scores = coco_conf.mean(axis=1)
         keep = pose_nms(coco_xy, coco_conf, boxes_xyxy, scores, options.estimator.pose_nms_oks)
         keep = keep[scores[keep] >= options.min_track_score]
         people = PersonCandidates(boxes_xyxy, scores, coco_xy, coco_conf).select(keep)
