@@ -48,6 +48,40 @@ def rect_from_alignment_points(
     return RotatedRect(float(center_xy[0]), float(center_xy[1]), side, side, angle)
 
 
+def rotation_towards(start_xy: np.ndarray, end_xy: np.ndarray, target_angle_rad: float = math.pi / 2) -> float:
+    """The ROI rotation that turns the ``start -> end`` direction to ``target_angle_rad``
+    (pi/2: pointing up in the crop), as MediaPipe's detection-to-rect rules compute it."""
+    dx, dy = float(end_xy[0] - start_xy[0]), float(end_xy[1] - start_xy[1])
+    return normalize_angle(target_angle_rad - math.atan2(-dy, dx))
+
+
+def rect_around_points(points_xy: np.ndarray, angle_rad: float) -> RotatedRect:
+    """The tightest rect rotated by ``angle_rad`` that holds ``points_xy (k, 2)``."""
+    points = np.asarray(points_xy, dtype=np.float64)
+    centre = (points.min(axis=0) + points.max(axis=0)) / 2
+    cos_a, sin_a = math.cos(angle_rad), math.sin(angle_rad)
+    to_rect = np.array([[cos_a, sin_a], [-sin_a, cos_a]])  # rotation by -angle
+    local = (points - centre) @ to_rect.T
+    low, high = local.min(axis=0), local.max(axis=0)
+    local_centre = (low + high) / 2
+    centre = centre + local_centre @ np.linalg.inv(to_rect).T
+    return RotatedRect(float(centre[0]), float(centre[1]), float(high[0] - low[0]), float(high[1] - low[1]), angle_rad)
+
+
+def transform_rect(
+    rect: RotatedRect, scale: float = 1.0, shift_x: float = 0.0, shift_y: float = 0.0, square_long: bool = True
+) -> RotatedRect:
+    """Shifts (by fractions of the rect's own width / height, along its rotated axes), squares
+    (to the longer side) and scales a rect, like MediaPipe's RectTransformationCalculator."""
+    cos_a, sin_a = math.cos(rect.angle_rad), math.sin(rect.angle_rad)
+    centre_x = rect.center_x + rect.width * shift_x * cos_a - rect.height * shift_y * sin_a
+    centre_y = rect.center_y + rect.width * shift_x * sin_a + rect.height * shift_y * cos_a
+    width, height = rect.width, rect.height
+    if square_long:
+        width = height = max(width, height)
+    return RotatedRect(centre_x, centre_y, width * scale, height * scale, rect.angle_rad)
+
+
 def rect_corners(rect: RotatedRect) -> np.ndarray:
     """The 4 corners (top-left, top-right, bottom-right, bottom-left of the crop) in pixels."""
     cos_a, sin_a = math.cos(rect.angle_rad), math.sin(rect.angle_rad)

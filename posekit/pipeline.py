@@ -30,7 +30,10 @@ from posekit.errors import UsageError
 from posekit.eval.oks import compute_oks
 from posekit.geometry import RotatedRect, normalize_angle
 from posekit.landmarks.blazepose import BlazePoseLandmarker, BlazePoseLandmarks
+from posekit.landmarks.face import FaceMeshLandmarker
+from posekit.landmarks.hand import HandLandmarker, HandRecrop
 from posekit.landmarks.movenet_single import MoveNetSinglePose
+from posekit.landmarks.wholebody import PersonParts, PreviousParts, WholeBodyLandmarker, parts_to_keypoints
 from posekit.models import model_path
 from posekit.results import Keypoints, Poses
 from posekit.runtime import LiteRTRuntime, Runtime
@@ -41,6 +44,7 @@ logger = logging.getLogger(__name__)
 LandmarkModel = Literal["lite", "full", "heavy", "none"]
 KeypointModel = Literal["thunder", "lightning", "none"]
 DetectorName = Literal["movenet", "blazepose"]
+HandModel = Literal["lite", "full"]
 RuntimeFactory = Callable[[Path, int], Runtime]
 
 _LANDMARK_FILES = {
@@ -70,6 +74,9 @@ class EstimatorOptions:
     * ``min_person_score``: people scoring below this are dropped.
     * ``pose_nms_oks``: two poses this similar (OKS) are one person.
     * ``num_threads``: CPU threads per model. ``max_image_pixels``: larger images are refused.
+    * ``whole_body``: also hands (``hand_left21``, ``hand_right21``, with ``hand_model`` lite or
+      full) and face (``face68``; ``face468`` too with ``face_mesh``) for every person, placed
+      from BlazePose's landmarks (needs a landmark model).
     """
 
     detector: DetectorName = "movenet"
@@ -81,6 +88,9 @@ class EstimatorOptions:
     pose_nms_oks: float = 0.5
     num_threads: int = 2
     max_image_pixels: int = 50_000_000
+    whole_body: bool = False
+    hand_model: HandModel = "full"
+    face_mesh: bool = False
 
     def __post_init__(self) -> None:
         choices = {
@@ -91,6 +101,10 @@ class EstimatorOptions:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise UsageError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        if self.hand_model not in ("lite", "full"):
+            raise UsageError(f"hand_model must be lite or full; got {self.hand_model!r}")
+        if self.whole_body and self.landmark_model == "none":
+            raise UsageError("whole_body places hands and face from BlazePose: pick landmark_model lite, full or heavy")
         if self.detector == "blazepose" and self.landmark_model == "none":
             raise UsageError("detector='blazepose' needs a landmark model; pick landmark_model lite, full or heavy")
 
@@ -188,6 +202,13 @@ class PoseEstimator:
             self._landmarker = BlazePoseLandmarker(
                 make(model_path(_LANDMARK_FILES[self.options.landmark_model]), threads)
             )
+        self._whole_body: WholeBodyLandmarker | None = None
+        if self.options.whole_body:
+            self._whole_body = WholeBodyLandmarker(
+                HandLandmarker(make(model_path(f"hand_landmark_{self.options.hand_model}.tflite"), threads)),
+                HandRecrop(make(model_path("hand_recrop.tflite"), threads)),
+                FaceMeshLandmarker(make(model_path("face_landmark.tflite"), threads)),
+            )
 
     def __enter__(self) -> PoseEstimator:
         return self
@@ -198,6 +219,7 @@ class PoseEstimator:
     def close(self) -> None:
         """Drops the models; the estimator cannot be used afterwards."""
         self._movenet = self._blazepose_detector = self._keypoint_model = self._landmarker = None
+        self._whole_body = None
 
     def predict(self, path: str | Path) -> Poses:
         from posekit.io.images import read_image
@@ -242,7 +264,9 @@ class PoseEstimator:
             else None
         )
         clock.lap("landmarks")
-        poses = assemble_poses(people, coco_xy, coco_conf, scores, landmarks, image_size)
+        parts = self.whole_body_parts(image_rgb, landmarks) if landmarks is not None else None
+        clock.lap("whole_body")
+        poses = assemble_poses(people, coco_xy, coco_conf, scores, landmarks, image_size, parts, self.options.face_mesh)
         clock.lap("post")
         return poses
 
@@ -295,6 +319,19 @@ class PoseEstimator:
 
     _landmarks = landmarks_in_roi
 
+    def whole_body_parts(
+        self,
+        image_rgb: np.ndarray,
+        landmarks: Sequence[BlazePoseLandmarks],
+        previous: Sequence[PreviousParts | None] | None = None,
+    ) -> list[PersonParts] | None:
+        """Hands and face of each person (None unless ``whole_body``); ``previous`` gives each
+        person's part ROIs from the last frame, for video."""
+        if self._whole_body is None:
+            return None
+        earlier = list(previous) if previous is not None else [None] * len(landmarks)
+        return [self._whole_body(image_rgb, body, before) for body, before in zip(landmarks, earlier, strict=True)]
+
     def _single_person_path(self, image_rgb: np.ndarray, image_size: tuple[int, int], clock: StageClock) -> Poses:
         assert self._blazepose_detector is not None
         detections = self._blazepose_detector(image_rgb)
@@ -305,8 +342,18 @@ class PoseEstimator:
         scores = detections.scores * np.array([lm.pose_score for lm in landmarks], np.float32)
         people = PersonCandidates(detections.boxes_xyxy, detections.scores, coco_xy, coco_conf)
         keep = np.flatnonzero(scores >= self.options.min_person_score)
+        kept_landmarks = [landmarks[i] for i in keep]
+        parts = self.whole_body_parts(image_rgb, kept_landmarks)
+        clock.lap("whole_body")
         poses = assemble_poses(
-            people.select(keep), coco_xy[keep], coco_conf[keep], scores[keep], [landmarks[i] for i in keep], image_size
+            people.select(keep),
+            coco_xy[keep],
+            coco_conf[keep],
+            scores[keep],
+            kept_landmarks,
+            image_size,
+            parts,
+            self.options.face_mesh,
         )
         clock.lap("post")
         return poses
@@ -327,6 +374,8 @@ def assemble_poses(
     scores: np.ndarray,
     landmarks: list[BlazePoseLandmarks] | None,
     image_size: tuple[int, int],
+    parts: list[PersonParts] | None = None,
+    face_mesh: bool = False,
 ) -> Poses:
     n = len(people)
     boxes = _person_boxes(people.boxes_xyxy, coco_xy, coco_conf, image_size)
@@ -338,6 +387,8 @@ def assemble_poses(
         presence = np.array([lm.presence for lm in landmarks], np.float32).reshape(n, 33)
         keypoints["blazepose33"] = Keypoints(BLAZEPOSE33, blaze_xy, blaze_conf, presence)
         world = np.array([lm.world_xyz for lm in landmarks], np.float32).reshape(n, 33, 3)
+    if parts is not None:
+        keypoints.update(parts_to_keypoints(parts, face_mesh=face_mesh))
     return Poses(
         bbox_xywh=np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1),
         score=scores,

@@ -6,8 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from posekit.detect.blazepose_detector import BlazePoseDetector, ssd_anchor_centers
+from posekit.detect.blazepose_detector import BlazePoseDetector
 from posekit.detect.movenet import MoveNetMultiPose
+from posekit.detect.ssd import ssd_anchor_centers
 from posekit.geometry import (
     RotatedRect,
     apply_affine,

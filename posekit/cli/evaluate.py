@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,8 @@ def _predict(
             )
     # Whole-body results need BlazePose's feet; body results hold COCO-17 only.
     options = options_from_args(args, output_needs_landmarks=kind == "wholebody")
+    if kind == "wholebody":
+        options = replace(options, whole_body=True)
     with (
         PoseEstimator(options) as estimator,
         Progress(len(images), "eval", enabled=not args.quiet) as progress,

@@ -15,56 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posekit.geometry import RotatedRect, box_iou_xyxy, letterbox, rect_from_alignment_points
-from posekit.numeric import sigmoid
+from posekit.detect.ssd import decode_ssd, ssd_anchor_centers
+from posekit.geometry import RotatedRect, letterbox, rect_from_alignment_points
 from posekit.runtime import Runtime
 
 INPUT_SIZE = 224
-
-
-def ssd_anchor_centers(input_size: int, strides: tuple[int, ...], anchors_per_cell: int = 2) -> np.ndarray:
-    """Anchor centres ``(n, 2)`` normalised to the input, in SSD order (layer, row, col, anchor).
-
-    Consecutive layers with the same stride share one feature map, so their anchors are
-    emitted together per cell, as MediaPipe's SsdAnchorsCalculator does.
-    """
-    centers: list[np.ndarray] = []
-    layer = 0
-    while layer < len(strides):
-        stride = strides[layer]
-        same = 0
-        while layer + same < len(strides) and strides[layer + same] == stride:
-            same += 1
-        cells = int(np.ceil(input_size / stride))
-        ys, xs = np.meshgrid((np.arange(cells) + 0.5) / cells, (np.arange(cells) + 0.5) / cells, indexing="ij")
-        grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
-        centers.append(np.repeat(grid, anchors_per_cell * same, axis=0))
-        layer += same
-    return np.concatenate(centers).astype(np.float32)
-
-
-def weighted_nms(
-    boxes_xyxy: np.ndarray, points_xy: np.ndarray, scores: np.ndarray, iou_threshold: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merges overlapping candidates into score-weighted means (MediaPipe's WEIGHTED NMS).
-
-    Returns the merged boxes, keypoints and the best score of each cluster.
-    """
-    order = np.argsort(-scores)
-    out_boxes, out_points, out_scores = [], [], []
-    while order.size:
-        ious = box_iou_xyxy(boxes_xyxy[order[:1]], boxes_xyxy[order])[0]
-        cluster = order[ious > iou_threshold]
-        if cluster.size == 0:  # degenerate box: keep it alone
-            cluster = order[:1]
-        weights = scores[cluster] / scores[cluster].sum()
-        out_boxes.append(np.tensordot(weights, boxes_xyxy[cluster], axes=1))
-        out_points.append(np.tensordot(weights, points_xy[cluster], axes=1))
-        out_scores.append(scores[order[0]])
-        order = order[~np.isin(order, cluster)]
-    if not out_scores:
-        return np.zeros((0, 4), np.float32), np.zeros((0,) + points_xy.shape[1:], np.float32), np.zeros(0, np.float32)
-    return np.array(out_boxes), np.array(out_points), np.array(out_scores)
 
 
 @dataclass(frozen=True)
@@ -90,18 +45,11 @@ class BlazePoseDetector:
         model_input, box = letterbox(image_rgb, INPUT_SIZE)
         tensor = (model_input.astype(np.float32) / 127.5 - 1.0)[None]
         regressors, logits = self._runtime.run([tensor])
-        scores = sigmoid(logits[0, :, 0])
-        keep = scores >= self.min_score
-        if not keep.any():
-            empty = np.zeros((0, 4), np.float32)
-            return PersonDetections(empty, np.zeros(0, np.float32), ())
-        raw = regressors[0, keep] / INPUT_SIZE
-        anchors = self._anchors[keep]
-        centers = raw[:, 0:2] + anchors
-        half = raw[:, 2:4] / 2
-        boxes = np.concatenate([centers - half, centers + half], axis=1) * INPUT_SIZE
-        points = (raw[:, 4:12].reshape(-1, 4, 2) + anchors[:, None, :]) * INPUT_SIZE
-        boxes, points, kept_scores = weighted_nms(boxes, points, scores[keep], self.iou_threshold)
+        boxes, points, kept_scores = decode_ssd(
+            regressors[0], logits[0, :, 0], self._anchors, INPUT_SIZE, 4, self.min_score, self.iou_threshold
+        )
+        if not len(kept_scores):
+            return PersonDetections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), ())
         boxes_img = box.to_image(boxes.reshape(-1, 2, 2)).reshape(-1, 4)
         points_img = box.to_image(points)
         # ROI: square around the mid-hip with side 2*|kp1-kp0|, enlarged 1.25x (MediaPipe).

@@ -10,18 +10,24 @@ image with the boxes of its annotations and returns one set of points per box.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from posekit.errors import InputError, UnreadableInputError, UsageError
 from posekit.io.formats import keypoints_to_results, poses_to_wholebody_results
 from posekit.io.images import DEFAULT_MAX_PIXELS, read_image
+from posekit.landmarks.face import FaceMeshLandmarker
+from posekit.landmarks.hand import HandLandmarker
+from posekit.models import model_path
 from posekit.pipeline import EstimatorOptions, PoseEstimator
 from posekit.results import Keypoints
+from posekit.runtime import LiteRTRuntime
+from posekit.schemas import FACE68, FACE468, HAND21
 
 KeypointsPredictor = Callable[[np.ndarray, np.ndarray], Keypoints]
 """``predict(image_bgr, boxes_xywh (m, 4)) -> Keypoints`` of ``m`` objects (hands: ``hand21``,
@@ -31,9 +37,44 @@ PredictorFactory = Callable[[EstimatorOptions], AbstractContextManager[Keypoints
 """Builds a top-down predictor from the estimator options; used as a context manager so the
 models it loads are released afterwards."""
 
-# Top-down predictors for hand-only and face-only files, by annotation kind ("hand", "face").
-# Empty until posekit ships hand and face models; ``posekit eval`` says so for such files.
-TOPDOWN_PREDICTORS: dict[str, PredictorFactory] = {}
+
+@contextmanager
+def _hand_predictor(options: EstimatorOptions) -> Iterator[KeypointsPredictor]:
+    hands = HandLandmarker(LiteRTRuntime(model_path(f"hand_landmark_{options.hand_model}.tflite"), options.num_threads))
+
+    def predict(image_bgr: np.ndarray, boxes_xywh: np.ndarray) -> Keypoints:
+        image_rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        found = [hands.in_box(image_rgb, box) for box in boxes_xywh]
+        return Keypoints(
+            HAND21,
+            np.array([hand.xy for hand in found], np.float32).reshape(-1, 21, 2),
+            np.array([[hand.presence] * 21 for hand in found], np.float32).reshape(-1, 21),
+        )
+
+    yield predict
+
+
+@contextmanager
+def _face_predictor(options: EstimatorOptions) -> Iterator[KeypointsPredictor]:
+    faces = FaceMeshLandmarker(LiteRTRuntime(model_path("face_landmark.tflite"), options.num_threads))
+
+    def predict(image_bgr: np.ndarray, boxes_xywh: np.ndarray) -> Keypoints:
+        image_rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        found = [faces.in_box(image_rgb, box) for box in boxes_xywh]
+        mesh = Keypoints(
+            FACE468,
+            np.array([face.xy for face in found], np.float32).reshape(-1, 468, 2),
+            np.array([[face.presence] * 468 for face in found], np.float32).reshape(-1, 468),
+        )
+        return mesh.to(FACE68)
+
+    yield predict
+
+
+# Top-down predictors for hand-only and face-only files, by annotation kind: the hand model
+# (orientation found by trying four, see HandLandmarker.in_box) and the face mesh on each
+# annotation's box, as MMPose evaluates FreiHAND, OneHand10K and 300W.
+TOPDOWN_PREDICTORS: dict[str, PredictorFactory] = {"hand": _hand_predictor, "face": _face_predictor}
 
 
 def load_annotations(path: Path) -> dict[str, Any]:
