@@ -32,6 +32,9 @@ from posekit.detect.movenet import PersonCandidates, tile_grid
 from posekit.errors import UsageError
 from posekit.geometry import RotatedRect, box_iou_xyxy
 from posekit.landmarks.blazepose import BlazePoseLandmarks
+from posekit.landmarks.face import FaceLandmarks
+from posekit.landmarks.hand import HandLandmarks
+from posekit.landmarks.wholebody import PersonParts, PreviousParts
 from posekit.pipeline import (
     EstimatorOptions,
     PoseEstimator,
@@ -160,6 +163,8 @@ class VideoPoseEstimator:
         self._previous_thumb: np.ndarray | None = None
         self._next_rois: dict[int, RotatedRect] = {}  # blazepose path: track id -> next ROI
         self._pending_rois: list[RotatedRect] = []
+        self._pending_parts: list[PersonParts] | None = None
+        self._previous_parts: dict[int, PreviousParts] = {}  # track id -> its parts' ROIs
 
     def __call__(
         self, image_bgr: np.ndarray, timestamp_s: float, timings_ms: MutableMapping[str, float] | None = None
@@ -183,6 +188,7 @@ class VideoPoseEstimator:
         self._lost_boxes = [t.box_xyxy for t in self.tracker.lost_tracks if t.lost_since_s == timestamp_s]
         if self.options.estimator.detector == "blazepose":
             self._remember_blazepose_rois()
+        self._remember_parts()
         clock.lap("track")
         if self.options.smoothing == "online":
             tracked = self._smooth_online(tracked, timestamp_s)
@@ -258,11 +264,13 @@ class VideoPoseEstimator:
         boxes: list[np.ndarray] = []
         detector_scores: list[float] = []  # of the boxes the detector proposed this frame
         detector_points: list[tuple[np.ndarray, np.ndarray]] = []
+        source_tracks: list[int] = []  # the track each propagated box follows
         if options.propagate and not scene_cut:
             for track in self.tracker.live_tracks:
                 xy, box = track.predicted(time_s)
                 boxes.append(keypoint_box(xy, track.keypoints_confidence, box))
                 detector_points.append((xy, track.keypoints_confidence))
+                source_tracks.append(track.track_id)
         propagated = len(boxes)
         regions = self._detection_regions(image_size, propagated, scene_cut)
         if regions is not None:
@@ -315,17 +323,60 @@ class VideoPoseEstimator:
                 for i in range(len(people))
             ]
             clock.lap("landmarks")
-        poses = assemble_poses(people, people.coco17_xy, people.coco17_confidence, people.scores, landmarks, image_size)
+        tracks_of_kept = [source_tracks[i] if i < propagated else None for i in keep]
+        return self._assemble(image_rgb, people, landmarks, tracks_of_kept, image_size, clock)
+
+    def _assemble(
+        self,
+        image_rgb: np.ndarray,
+        people: PersonCandidates,
+        landmarks: list[BlazePoseLandmarks] | None,
+        source_tracks: list[int | None],
+        image_size: tuple[int, int],
+        clock: StageClock,
+    ) -> Poses:
+        """Hands and face (whole body), looked for where each tracked person's parts were on the
+        last frame, then the frame's ``Poses``."""
+        parts = None
+        if landmarks is not None:
+            previous = [self._previous_parts.get(t) if t is not None else None for t in source_tracks]
+            parts = self.estimator.whole_body_parts(image_rgb, landmarks, previous)
+            clock.lap("whole_body")
+        self._pending_parts = parts
+        poses = assemble_poses(
+            people,
+            people.coco17_xy,
+            people.coco17_confidence,
+            people.scores,
+            landmarks,
+            image_size,
+            parts,
+            self.options.estimator.face_mesh,
+        )
         clock.lap("post")
         return poses
+
+    def _remember_parts(self) -> None:
+        # Each person's confident parts give next frame's part ROIs, under the track they joined.
+        self._previous_parts = {}
+        if self._pending_parts is None:
+            return
+        for track_id, parts in zip(self.tracker.last_track_ids, self._pending_parts, strict=True):
+            self._previous_parts[int(track_id)] = PreviousParts(
+                hand_left=_next_roi_if_sure(parts.hand_left),
+                hand_right=_next_roi_if_sure(parts.hand_right),
+                face=_next_roi_if_sure(parts.face),
+            )
 
     # --- BlazePose path (MediaPipe-style single-person tracking) ------------------------------
 
     def _blazepose_frame(self, image_rgb: np.ndarray, scene_cut: bool, clock: StageClock) -> Poses:
         image_size = (int(image_rgb.shape[0]), int(image_rgb.shape[1]))
         rois: list[RotatedRect] = []
+        source_tracks: list[int] = []
         if self.options.propagate and not scene_cut:
-            rois = [self._next_rois[t.track_id] for t in self.tracker.live_tracks if t.track_id in self._next_rois]
+            source_tracks = [t.track_id for t in self.tracker.live_tracks if t.track_id in self._next_rois]
+            rois = [self._next_rois[t] for t in source_tracks]
         propagated = len(rois)
         if self._needs_detection(propagated, scene_cut):
             detected_rois, _ = self.estimator.detect_rois(image_rgb)
@@ -347,11 +398,8 @@ class VideoPoseEstimator:
         keep = keep[scores[keep] >= self.options.min_track_score]
         people = PersonCandidates(boxes, scores, coco_xy, coco_conf).select(keep)
         self._pending_rois = [landmarks[i].next_roi for i in keep]
-        poses = assemble_poses(
-            people, people.coco17_xy, people.coco17_confidence, people.scores, [landmarks[i] for i in keep], image_size
-        )
-        clock.lap("post")
-        return poses
+        tracks_of_kept = [source_tracks[i] if i < propagated else None for i in keep]
+        return self._assemble(image_rgb, people, [landmarks[i] for i in keep], tracks_of_kept, image_size, clock)
 
     def _remember_blazepose_rois(self) -> None:
         # Each person's next ROI (from BlazePose's alignment points) goes to the track it joined.
@@ -376,6 +424,10 @@ class VideoPoseEstimator:
         live_ids = {t.track_id for t in self.tracker.tracks}
         self._filters = {key: f for key, f in self._filters.items() if key[0] in live_ids}
         return replace(poses, keypoints=smoothed)
+
+
+def _next_roi_if_sure(part: HandLandmarks | FaceLandmarks | None, min_presence: float = 0.5) -> RotatedRect | None:
+    return part.next_roi if part is not None and part.presence >= min_presence else None
 
 
 def _roi_box(roi: RotatedRect) -> np.ndarray:

@@ -225,3 +225,30 @@ def test_eval_of_a_hand_file_runs_a_registered_top_down_predictor(tmp_path, caps
         report["kind"] == "hand" and report["PCK@0.2"] == 1.0 and report["EPE"] == pytest.approx(np.sqrt(2), abs=1e-4)
     )
     assert report["num_hands"] == 4 and report["missed"] == 0
+
+
+def test_predict_whole_body_formats(tmp_path):
+    image = str(IMAGES / "000000000785.jpg")
+    assert main(["predict", image, "--out", str(tmp_path / "coco"), "--whole-body", "--quiet"]) == 0
+    (result,) = json.loads((tmp_path / "coco" / "coco_results.json").read_text())
+    assert len(result["keypoints"]) == 133 * 3  # COCO-WholeBody results, 133 x (x, y, score)
+    assert (
+        main(["predict", image, "--out", str(tmp_path / "op"), "--whole-body", "--format", "openpose", "--quiet"]) == 0
+    )
+    (person,) = json.loads((tmp_path / "op" / "000000000785_keypoints.json").read_text())["people"]
+    assert len(person["face_keypoints_2d"]) == 70 * 3 and len(person["hand_left_keypoints_2d"]) == 21 * 3
+    assert any(person["face_keypoints_2d"])  # the skier's face is found
+    args = [
+        "predict",
+        image,
+        "--out",
+        str(tmp_path / "jl"),
+        "--whole-body",
+        "--face-mesh",
+        "--format",
+        "jsonl",
+        "--quiet",
+    ]
+    assert main(args) == 0
+    record = json.loads((tmp_path / "jl" / "predictions.jsonl").read_text())
+    assert {"face468", "face68", "wholebody133"} <= set(record["people"][0]["keypoints"])

@@ -192,3 +192,13 @@ def test_track_copies_nothing_into_the_source_folder(tmp_path):
     shutil.copy(CLIP, source)
     assert main(["track", str(source), "--out", str(tmp_path / "out"), "--quiet", "--max-frames", "2"]) == 0
     assert sorted(p.name for p in source.parent.iterdir()) == ["clip.mp4"]
+
+
+def test_track_whole_body_jsonl(tmp_path):
+    assert main(["track", str(CLIP), "--out", str(tmp_path), "--whole-body", "--quiet", "--max-frames", "3"]) == 0
+    records = _lines(tmp_path / "vtest_clip.jsonl")
+    person = records[-1]["people"][0]
+    assert {"coco17", "blazepose33", "hand_left21", "hand_right21", "face68", "wholebody133"} <= set(
+        person["keypoints"]
+    )
+    assert len(person["keypoints"]["wholebody133"]) == 133 and len(person["keypoints"]["hand_left21"]) == 21

@@ -37,6 +37,15 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
         help="drop people scoring below this (default: %(default)s)",
     )
     group.add_argument("--threads", type=int, default=defaults.num_threads, help="CPU threads per model")
+    group.add_argument(
+        "--whole-body",
+        action="store_true",
+        help="also hands (2x21) and face (68) for every person, placed from BlazePose (needs --model other than none)",
+    )
+    group.add_argument(
+        "--hand-model", choices=["lite", "full"], default=defaults.hand_model, help="hand model (default: %(default)s)"
+    )
+    group.add_argument("--face-mesh", action="store_true", help="with --whole-body, also output all 468 face points")
 
 
 def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool = True) -> EstimatorOptions:
@@ -44,7 +53,7 @@ def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool 
     with ``--model auto`` nobody waits for a model whose output would be thrown away."""
     landmark_model = args.model
     if landmark_model == "auto":
-        needed = output_needs_landmarks or args.detector == "blazepose"
+        needed = output_needs_landmarks or args.detector == "blazepose" or args.whole_body
         landmark_model = _DEFAULTS.landmark_model if needed else "none"
     return EstimatorOptions(
         detector=args.detector,
@@ -52,4 +61,7 @@ def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool 
         landmark_model=landmark_model,
         min_person_score=args.min_score,
         num_threads=args.threads,
+        whole_body=args.whole_body,
+        hand_model=args.hand_model,
+        face_mesh=args.face_mesh,
     )

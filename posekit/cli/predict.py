@@ -15,6 +15,7 @@ from posekit.errors import InputError
 from posekit.io.images import find_images, read_image
 from posekit.io.writers import WRITER_FACTORIES, UniqueStems, atomic_write_bytes, make_writer
 from posekit.pipeline import PoseEstimator
+from posekit.schemas import COCO17, WHOLEBODY133
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -54,11 +55,11 @@ def run(args: argparse.Namespace) -> int:
     people = 0
     bad = len(failures)
     # COCO results hold COCO-17 only; OpenPose (feet), JSON lines and renders use BlazePose's 33.
-    needs_landmarks = args.format != "coco" or args.render
+    needs_landmarks = args.format != "coco" or args.render or args.whole_body
     stems = UniqueStems()  # one naming for OpenPose files and renders
     with (
         PoseEstimator(options_from_args(args, output_needs_landmarks=needs_landmarks)) as estimator,
-        make_writer(args.format, args.out, stems) as writer,
+        make_writer(args.format, args.out, stems, WHOLEBODY133 if args.whole_body else COCO17) as writer,
         Progress(len(images), "predict", enabled=not args.quiet) as progress,
     ):
         for path in images:

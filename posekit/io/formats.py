@@ -155,12 +155,20 @@ def _world_list(world_xyz: np.ndarray) -> list[list[float | None]]:
     ]
 
 
+def _record_keypoints(poses: Poses) -> dict[str, Keypoints]:
+    """Every schema the poses hold, plus ``wholebody133`` assembled when they hold hands or a face."""
+    held = dict(poses.keypoints)
+    if any(name in held for name in _FACE_AND_HAND_PARTS):
+        held[WHOLEBODY133.name] = poses.keypoints_in(WHOLEBODY133)
+    return held
+
+
 def _person_record(poses: Poses, person: int) -> dict[str, Any]:
     record: dict[str, Any] = {
         "track_id": None if poses.track_id is None else int(poses.track_id[person]),
         "score": _score(poses, person),
         "bbox": _bbox(poses, person),
-        "keypoints": {name: _points_list(points, person) for name, points in poses.keypoints.items()},
+        "keypoints": {name: _points_list(points, person) for name, points in _record_keypoints(poses).items()},
     }
     if poses.world_xyz is not None:
         record["world_xyz"] = _world_list(poses.world_xyz[person])

@@ -28,6 +28,7 @@ import numpy as np
 from posekit.errors import UsageError
 from posekit.io.formats import poses_to_coco, poses_to_openpose, poses_to_record
 from posekit.results import Poses
+from posekit.schemas import COCO17, KeypointSchema
 
 logger = logging.getLogger(__name__)
 
@@ -166,9 +167,10 @@ class CocoResultsWriter(_WriterBase):
     ``image_id`` defaults to :func:`coco_image_id` of the source (``000000196141.jpg`` -> 196141).
     """
 
-    def __init__(self, path: str | Path, *, category_id: int = 1) -> None:
+    def __init__(self, path: str | Path, *, category_id: int = 1, schema: KeypointSchema = COCO17) -> None:
         self.path = Path(path)
         self.category_id = category_id
+        self.schema = schema
         self._entries: list[dict[str, Any]] = []
 
     def __enter__(self) -> CocoResultsWriter:
@@ -177,7 +179,7 @@ class CocoResultsWriter(_WriterBase):
     def write(self, poses: Poses, *, source: str, image_id: int | str | None = None) -> None:
         self._check_open()
         resolved_id = coco_image_id(source) if image_id is None else image_id
-        self._entries.extend(poses_to_coco(poses, resolved_id, self.category_id))
+        self._entries.extend(poses_to_coco(poses, resolved_id, self.category_id, self.schema))
 
     def close(self) -> None:
         if self._closed:
@@ -381,19 +383,22 @@ def make_frame_writer(format_name: str, out_dir: str | Path, stem: str) -> Frame
 
 
 # name -> factory(out_dir, stems); explicit, no plugin scanning.
-WRITER_FACTORIES: dict[str, Callable[[Path, UniqueStems | None], PoseWriter]] = {
-    "coco": lambda out_dir, stems: CocoResultsWriter(out_dir / COCO_FILE_NAME),
-    "openpose": lambda out_dir, stems: OpenPoseWriter(out_dir, stems),
-    "jsonl": lambda out_dir, stems: JsonlWriter(out_dir / JSONL_FILE_NAME),
+WRITER_FACTORIES: dict[str, Callable[[Path, UniqueStems | None, KeypointSchema], PoseWriter]] = {
+    "coco": lambda out_dir, stems, schema: CocoResultsWriter(out_dir / COCO_FILE_NAME, schema=schema),
+    "openpose": lambda out_dir, stems, schema: OpenPoseWriter(out_dir, stems),
+    "jsonl": lambda out_dir, stems, schema: JsonlWriter(out_dir / JSONL_FILE_NAME),
 }
 
 
-def make_writer(format_name: str, out_dir: str | Path, stems: UniqueStems | None = None) -> PoseWriter:
+def make_writer(
+    format_name: str, out_dir: str | Path, stems: UniqueStems | None = None, coco_schema: KeypointSchema = COCO17
+) -> PoseWriter:
     """The writer for ``format_name`` (``coco``, ``openpose`` or ``jsonl``) writing into ``out_dir``.
 
-    ``stems`` is used by ``openpose`` only, to share per-image names with other outputs.
+    ``stems`` is used by ``openpose`` only, to share per-image names with other outputs;
+    ``coco_schema`` by ``coco`` only (``WHOLEBODY133`` for COCO-WholeBody results, 133 x 3).
     """
     factory = WRITER_FACTORIES.get(format_name)
     if factory is None:
         raise UsageError(f"unknown output format {format_name!r}; choose one of {', '.join(sorted(WRITER_FACTORIES))}")
-    return factory(Path(out_dir), stems)
+    return factory(Path(out_dir), stems, coco_schema)
