@@ -69,25 +69,14 @@ class MoveNetMultiPose:
         whole = self._one_pass(image_rgb)
         if not self.tile_crowds or len(whole) < MAX_PEOPLE_PER_PASS:
             return whole
-        parts = [whole]
         height, width = image_rgb.shape[:2]
         axis_len = max(height, width)
         span = int(round(axis_len * TILE_FRACTION))
-        for start in (0, axis_len - span):
-            if width >= height:
-                tile, offset = image_rgb[:, start : start + span], np.array([start, 0], np.float32)
-            else:
-                tile, offset = image_rgb[start : start + span], np.array([0, start], np.float32)
-            found = self._one_pass(np.ascontiguousarray(tile))
-            parts.append(
-                PersonCandidates(
-                    found.boxes_xyxy + np.tile(offset, 2),
-                    found.scores,
-                    found.coco17_xy + offset,
-                    found.coco17_confidence,
-                )
-            )
-        merged = PersonCandidates.concat(parts)
+        halves = [
+            [start, 0, start + span, height] if width >= height else [0, start, width, start + span]
+            for start in (0, axis_len - span)
+        ]
+        merged = PersonCandidates.concat([whole, self.in_regions(image_rgb, np.array(halves))])
         return merged.select(nms_xyxy(merged.boxes_xyxy, merged.scores, TILE_MERGE_IOU))
 
     def in_regions(self, image_rgb: np.ndarray, regions_xyxy: np.ndarray) -> PersonCandidates:
