@@ -26,6 +26,7 @@ import numpy as np
 
 from posekit.detect.blazepose_detector import BlazePoseDetector
 from posekit.detect.movenet import MoveNetMultiPose, PersonCandidates
+from posekit.detect.parts import FACE, PALM, PartDetector
 from posekit.errors import UsageError
 from posekit.eval.oks import compute_oks
 from posekit.geometry import RotatedRect, normalize_angle
@@ -208,6 +209,8 @@ class PoseEstimator:
                 HandLandmarker(make(model_path(f"hand_landmark_{self.options.hand_model}.tflite"), threads)),
                 HandRecrop(make(model_path("hand_recrop.tflite"), threads)),
                 FaceMeshLandmarker(make(model_path("face_landmark.tflite"), threads)),
+                palms=PartDetector(make(model_path(f"palm_detection_{self.options.hand_model}.tflite"), threads), PALM),
+                faces=PartDetector(make(model_path("face_detection_short_range.tflite"), threads), FACE),
             )
 
     def __enter__(self) -> PoseEstimator:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from posekit.detect.parts import PartDetector
 from posekit.geometry import RotatedRect
 from posekit.landmarks.blazepose import BlazePoseLandmarks
 from posekit.landmarks.face import FaceLandmarks, FaceMeshLandmarker, face_roi_from_points
@@ -63,12 +64,25 @@ class PreviousParts:
 
 
 class WholeBodyLandmarker:
+    """Hands and face of one person. ``palms`` and ``faces`` (optional detectors) are the second
+    try when a part model is unsure in the ROI the body gave: they search a region 1.5x larger
+    (for the face, the 3x region MediaPipe Holistic searches) and the part model runs again on
+    what they find; the more confident reading is kept."""
+
     def __init__(
-        self, hands: HandLandmarker, recrop: HandRecrop, face: FaceMeshLandmarker, min_presence: float = 0.5
+        self,
+        hands: HandLandmarker,
+        recrop: HandRecrop,
+        face: FaceMeshLandmarker,
+        palms: PartDetector | None = None,
+        faces: PartDetector | None = None,
+        min_presence: float = 0.5,
     ) -> None:
         self._hands = hands
         self._recrop = recrop
         self._face = face
+        self._palms = palms
+        self._faces = faces
         self.min_presence = min_presence
 
     def __call__(
@@ -90,8 +104,14 @@ class WholeBodyLandmarker:
         wrist, pinky, index = _HAND_POINTS[side]
         if body.presence[[wrist, pinky, index]].min() < MIN_BODY_PRESENCE:
             return None  # the hand is outside the image
-        roi = self._recrop(image_rgb, hand_roi_from_body(body.xy[wrist], body.xy[pinky], body.xy[index]))
-        return self._hands(image_rgb, roi)
+        from_body = hand_roi_from_body(body.xy[wrist], body.xy[pinky], body.xy[index])
+        hand = self._hands(image_rgb, self._recrop(image_rgb, from_body))
+        if hand.presence < self.min_presence and self._palms is not None:
+            palms = self._palms(image_rgb, from_body.scaled(1.5))
+            if len(palms):
+                second = self._hands(image_rgb, palms.rois[0])
+                hand = second if second.presence > hand.presence else hand
+        return hand
 
     def _face_of(
         self, image_rgb: np.ndarray, body: BlazePoseLandmarks, previous_roi: RotatedRect | None
@@ -106,7 +126,13 @@ class WholeBodyLandmarker:
         roi = face_roi_from_points(
             body.xy[_FACE_POINTS], body.xy[BlazePoseLandmark.RIGHT_EYE], body.xy[BlazePoseLandmark.LEFT_EYE]
         )
-        return self._face.refined(image_rgb, roi)
+        face = self._face.refined(image_rgb, roi)
+        if face.presence < self.min_presence and self._faces is not None:
+            found = self._faces(image_rgb, roi.scaled(1.5))
+            if len(found):
+                second = self._face.refined(image_rgb, found.rois[0])
+                face = second if second.presence > face.presence else face
+        return face
 
 
 def parts_to_keypoints(parts: Sequence[PersonParts], *, face_mesh: bool = False) -> dict[str, Keypoints]:
