@@ -32,7 +32,7 @@ from posekit.eval.oks import compute_oks
 from posekit.geometry import RotatedRect, normalize_angle
 from posekit.landmarks.blazepose import BlazePoseLandmarker, BlazePoseLandmarks
 from posekit.landmarks.face import FaceMeshLandmarker
-from posekit.landmarks.hand import HandLandmarker, HandRecrop
+from posekit.landmarks.hand import HandLandmarker, HandLandmarks, HandRecrop
 from posekit.landmarks.movenet_single import MoveNetSinglePose
 from posekit.landmarks.wholebody import PersonParts, PreviousParts, WholeBodyLandmarker, parts_to_keypoints
 from posekit.models import model_path
@@ -270,6 +270,11 @@ class PoseEstimator:
         parts = self.whole_body_parts(image_rgb, landmarks) if landmarks is not None else None
         clock.lap("whole_body")
         poses = assemble_poses(people, coco_xy, coco_conf, scores, landmarks, image_size, parts, self.options.face_mesh)
+        if len(poses) == 0 and self._whole_body is not None:
+            # Nobody found: a hand-only picture? Hands the palm detector finds become entries
+            # with only hand points, as OpenPose writes people with hands alone.
+            poses = _hands_only(self._whole_body.hands_without_body(image_rgb), poses)
+            clock.lap("whole_body")
         clock.lap("post")
         return poses
 
@@ -397,6 +402,34 @@ def assemble_poses(
         score=scores,
         keypoints=keypoints,
         image_size=image_size,
+        world_xyz=world,
+    )
+
+
+def _hands_only(hands: Sequence[HandLandmarks], empty: Poses) -> Poses:
+    """One entry per hand: its points under ``hand_left21`` or ``hand_right21`` (by the model's
+    handedness), every other schema missing; the box holds the hand; the score is its presence."""
+    if not hands:
+        return empty
+    n = len(hands)
+    keypoints = {}
+    for name, points in empty.keypoints.items():
+        k = points.schema.num_keypoints
+        xy = np.full((n, k, 2), np.nan, np.float32)
+        confidence = np.zeros((n, k), np.float32)
+        for i, hand in enumerate(hands):
+            is_right = hand.right_hand_score >= 0.5
+            if name == ("hand_right21" if is_right else "hand_left21"):
+                xy[i], confidence[i] = hand.xy, hand.presence
+        presence = None if points.presence is None else np.zeros((n, k), np.float32)
+        keypoints[name] = Keypoints(points.schema, xy, confidence, presence)
+    corners = np.array([[hand.xy.min(axis=0), hand.xy.max(axis=0)] for hand in hands], np.float32)
+    world = None if empty.world_xyz is None else np.full((n, empty.world_xyz.shape[1], 3), np.nan, np.float32)
+    return Poses(
+        bbox_xywh=np.concatenate([corners[:, 0], corners[:, 1] - corners[:, 0]], axis=1),
+        score=np.array([hand.presence for hand in hands], np.float32),
+        keypoints=keypoints,
+        image_size=empty.image_size,
         world_xyz=world,
     )
 

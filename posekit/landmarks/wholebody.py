@@ -85,6 +85,14 @@ class WholeBodyLandmarker:
         self._faces = faces
         self.min_presence = min_presence
 
+    def hands_without_body(self, image_rgb: np.ndarray) -> list[HandLandmarks]:
+        """Hands the palm detector finds in the whole image (for hand-only images, where there is
+        no body to place them from); only those the hand model is sure of."""
+        if self._palms is None:
+            return []
+        readings = [self._hands(image_rgb, roi) for roi in self._palms(image_rgb).rois]
+        return [hand for hand in readings if hand.presence >= self.min_presence]
+
     def __call__(
         self, image_rgb: np.ndarray, body: BlazePoseLandmarks, previous: PreviousParts | None = None
     ) -> PersonParts:

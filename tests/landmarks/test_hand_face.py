@@ -119,3 +119,37 @@ def test_whole_body_parts_follow_the_body(whole_body):
 def test_whole_body_needs_landmarks():
     with pytest.raises(UsageError, match="landmark_model"):
         EstimatorOptions(whole_body=True, landmark_model="none")
+
+
+@pytest.mark.parametrize(
+    "model, spec_name, file_name",
+    [
+        ("face_detection_short_range.tflite", "FACE", "indoor_029.png"),
+        ("palm_detection_full.tflite", "PALM", "00017620.jpg"),
+    ],
+)
+def test_part_detectors_find_the_labelled_part_and_nothing_on_a_wall(model, spec_name, file_name):
+    from posekit.detect import parts
+
+    detector = parts.PartDetector(LiteRTRuntime(model_path(model), 2), getattr(parts, spec_name))
+    found = detector(_rgb(file_name))
+    assert len(found) >= 1 and found.scores[0] > 0.5
+    source = "face_300w" if spec_name == "FACE" else "hand_freihand"
+    label = next(a for f, a in _labels(source) if f == file_name)
+    truth = np.array(label["keypoints"], float).reshape(-1, 3)[:, :2]
+    roi = found.rois[0]
+    # The ROI it gives is centred on the labelled part and about its size.
+    assert np.linalg.norm([roi.center_x, roi.center_y] - truth.mean(axis=0)) < 0.5 * np.ptp(truth, axis=0).max()
+    assert 0.8 < roi.width / np.ptp(truth, axis=0).max() < 4
+    assert len(detector(np.full((240, 320, 3), 90, np.uint8))) == 0
+
+
+def test_a_hand_only_picture_gives_a_hand_only_entry(whole_body):
+    poses = whole_body(cv2.imread(str(IMAGES / "00017620.jpg")))  # FreiHAND: a right hand, no body
+    assert len(poses) == 1
+    assert poses.keypoints["hand_right21"].confidence[0, 0] > 0.5
+    assert poses.keypoints["coco17"].confidence[0].max() == 0  # no body points are invented
+    (label,) = [a for f, a in _labels("hand_freihand") if f == "00017620.jpg"]
+    truth = np.array(label["keypoints"], float).reshape(21, 3)[:, :2]
+    error = np.linalg.norm(poses.keypoints["hand_right21"].xy[0] - truth, axis=1)
+    assert np.mean(error < 0.2 * max(label["bbox"][2:])) >= 0.8
