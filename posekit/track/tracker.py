@@ -54,6 +54,8 @@ class TrackerOptions:
     * ``max_lost_s``: how long a lost track waits for its person to come back.
     * ``reid_threshold``: least appearance similarity (histogram correlation) to revive a lost track.
     * ``max_speed``: fastest plausible walk, in person heights per second, for gating re-id.
+    * ``max_gap_for_motion_s``: a track lost this recently is matched by pose and box overlap
+      with its motion prediction, like a live one; after that only by appearance.
     """
 
     match_threshold: float = 0.2
@@ -62,6 +64,7 @@ class TrackerOptions:
     max_lost_s: float = 5.0
     reid_threshold: float = 0.6
     max_speed: float = 2.5
+    max_gap_for_motion_s: float = 1.0
 
 
 @dataclass
@@ -200,7 +203,28 @@ class PoseTracker:
             for row, col in zip(rows, cols, strict=True):
                 assigned[int(col)] = live[row]
 
-        # 3. Lost tracks, by appearance, where the person could have walked since.
+        # 3a. Recently lost tracks, by pose and box overlap as in step 2 (as ByteTrack keeps lost
+        # tracks in its matching): a person missed for a few frames reappears about where the
+        # track's motion says, even when no clean view of them was ever had for appearance.
+        unmatched = [i for i in range(len(poses)) if i not in assigned]
+        recent = [t for t in self.lost_tracks if time_s - t.time_s <= options.max_gap_for_motion_s]
+        if recent and unmatched:
+            predictions = [t.predicted(time_s) for t in recent]
+            similarity = pose_similarity(
+                np.array([p[0] for p in predictions]),
+                np.array([t.keypoints_confidence for t in recent]),
+                np.array([p[1] for p in predictions]),
+                xy[unmatched],
+                confidence[unmatched],
+                boxes[unmatched],
+                options.oks_weight,
+            )
+            rows, cols, _, _ = match(1.0 - similarity, 1.0 - options.match_threshold)
+            for row, col in zip(rows, cols, strict=True):
+                self._revive(recent[row], time_s)
+                assigned[unmatched[col]] = recent[row]
+
+        # 3b. Lost tracks, by appearance, where the person could have walked since.
         unmatched = [i for i in range(len(poses)) if i not in assigned]
         cache: dict[int, np.ndarray | None] = {}
 
@@ -229,13 +253,9 @@ class PoseTracker:
                     cost[r, c] = 1.0 - appearance_similarity(track.appearance, candidate)
             rows, cols, _, _ = match(cost, 1.0 - options.reid_threshold)
             for row, col in zip(rows, cols, strict=True):
-                track = lost[row]
-                logger.debug("track %d revived after %.2fs", track.track_id, time_s - track.time_s)
-                track.state = TrackState.CONFIRMED
-                track.lost_since_s = None
-                track.velocity_xy = np.zeros(2)  # the gap makes the old velocity meaningless
-                self.tracks_revived += 1
-                assigned[unmatched[col]] = track
+                self._revive(lost[row], time_s)
+                lost[row].velocity_xy = np.zeros(2)  # after a long gap the old velocity means nothing
+                assigned[unmatched[col]] = lost[row]
 
         # Update matched tracks.
         for i, track in assigned.items():
@@ -280,6 +300,12 @@ class PoseTracker:
         reported = [i for i in range(len(poses)) if assigned[i].state is TrackState.CONFIRMED]
         ids = np.array([assigned[i].track_id for i in reported], dtype=np.int64)
         return poses[np.array(reported, dtype=np.int64)].with_track_ids(ids)
+
+    def _revive(self, track: Track, time_s: float) -> None:
+        logger.debug("track %d revived after %.2fs", track.track_id, time_s - track.time_s)
+        track.state = TrackState.CONFIRMED
+        track.lost_since_s = None
+        self.tracks_revived += 1
 
     def _observe(
         self,
