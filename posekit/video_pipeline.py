@@ -57,7 +57,8 @@ Smoothing = Literal["online", "offline", "none"]
 
 def _video_estimator_defaults() -> EstimatorOptions:
     # Lightning and no BlazePose: real time with several people on 2 cores; see the README table.
-    return EstimatorOptions(keypoint_model="lightning", landmark_model="none")
+    # No palm search for unsure hands: in video, a hand found once is followed by its own ROI.
+    return EstimatorOptions(keypoint_model="lightning", landmark_model="none", hand_search=False)
 
 
 @dataclass(frozen=True)
