@@ -9,6 +9,12 @@
 
 Every writer has ``write(poses, *, source, image_id=None)`` and ``close()`` and is a context
 manager. Build one by name with :func:`make_writer`.
+
+Video (one source, frame by frame; :func:`make_frame_writer`), each flushed every frame:
+
+* ``jsonl`` -> ``<out>/<stem>.jsonl``: one line per frame with ``frame_index`` and ``timestamp_s``;
+* ``openpose`` -> ``<out>/<stem>_<frame:012d>_keypoints.json``: one file per frame, atomically;
+* ``csv`` -> ``<out>/<stem>.csv``: long format, one row per keypoint.
 """
 
 from __future__ import annotations
