@@ -46,6 +46,13 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
         "--hand-model", choices=["lite", "full"], default=defaults.hand_model, help="hand model (default: %(default)s)"
     )
     group.add_argument("--face-mesh", action="store_true", help="with --whole-body, also output all 468 face points")
+    group.add_argument(
+        "--no-hand-search",
+        dest="hand_search",
+        action="store_false",
+        default=defaults.hand_search,
+        help="with --whole-body, skip the palm-detector second try for unsure hands (faster)",
+    )
 
 
 def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool = True) -> EstimatorOptions:
@@ -64,4 +71,5 @@ def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool 
         whole_body=args.whole_body,
         hand_model=args.hand_model,
         face_mesh=args.face_mesh,
+        hand_search=args.hand_search,
     )

@@ -82,9 +82,7 @@ def add_model_and_tracking_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def video_options_from_args(args: argparse.Namespace) -> VideoOptions:
-    estimator: EstimatorOptions = replace(
-        options_from_args(args, output_needs_landmarks=False), hand_search=_VIDEO_DEFAULTS.estimator.hand_search
-    )
+    estimator: EstimatorOptions = options_from_args(args, output_needs_landmarks=False)
     return replace(
         _VIDEO_DEFAULTS,
         estimator=estimator,

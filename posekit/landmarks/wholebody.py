@@ -115,7 +115,8 @@ class WholeBodyLandmarker:
             return None  # the hand is outside the image
         from_body = hand_roi_from_body(body.xy[wrist], body.xy[pinky], body.xy[index])
         hand = self._hands(image_rgb, self._recrop(image_rgb, from_body))
-        if hand.presence < self.min_presence and self._palms is not None:
+        # The palm search only for a hand the body sees (a hidden hand has nothing to find).
+        if hand.presence < self.min_presence and self._palms is not None and body.visibility[wrist] >= 0.5:
             palms = self._palms(image_rgb, from_body.scaled(1.5))
             if len(palms):
                 second = self._hands(image_rgb, palms.rois[0])
