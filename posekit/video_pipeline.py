@@ -306,8 +306,16 @@ class VideoPoseEstimator:
         # is sure: far-away people get low detector scores from a whole-image pass. Tracked people
         # keep their track while the keypoints hold (hysteresis, as ByteTrack does).
         detector = np.concatenate([np.ones(propagated, np.float32), np.array(detector_scores, np.float32)])
+        # A detection where a track was just lost continues that track: the keep threshold applies.
+        recently_lost = [
+            t.box_xyxy for t in self.tracker.lost_tracks if time_s - t.time_s <= options.tracker.max_gap_for_motion_s
+        ]
+        continues = np.zeros(n, dtype=bool)
+        if recently_lost and n > propagated:
+            overlap = box_iou_xyxy(boxes_xyxy[propagated:], np.array(recently_lost, np.float32)).max(axis=1)
+            continues[propagated:] = overlap >= options.new_person_iou
         admitted = np.where(
-            np.arange(n) < propagated,
+            (np.arange(n) < propagated) | continues,
             scores >= options.min_track_score,
             (scores * np.minimum(2.0 * detector, 1.0) >= options.min_track_score) | (scores >= options.new_track_score),
         )
