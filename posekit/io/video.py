@@ -1,8 +1,8 @@
 """Reading video: files, webcams, RTSP/HTTP streams and folders of frames, as one iterator.
 
-``open_source(spec)`` picks the reader from the spec: a digit string is a webcam index, a spec
-with ``://`` is a stream URL, a folder is a sequence of frames (in natural order: ``2.png``
-before ``10.png``), anything else a video file. Each yields :class:`Frame` objects:
+``open_source(spec)`` picks the reader from the spec: a digit string (not an existing file or
+folder) is a webcam index, a spec with ``://`` is a stream URL, a folder is a sequence of frames
+(in natural order: ``2.png`` before ``10.png``), anything else a video file. Each yields :class:`Frame` objects:
 
 * ``index`` counts decoded frames from 0 at the start of the source, so ``--start``, ``--stride``
   and skipped corrupt frames never renumber the frames that follow;
@@ -176,7 +176,7 @@ def open_source(spec: str | int | Path, options: ReadOptions | None = None) -> V
     """Opens a video file, webcam index, stream URL or folder of frames (see module docs)."""
     options = options or ReadOptions()
     text = str(spec)
-    if isinstance(spec, int) or text.isdigit():
+    if isinstance(spec, int) or (text.isdigit() and not Path(text).exists()):
         return _open_capture(text, int(text), _safe_stem(f"webcam{text}"), is_live=True, options=options)
     if "://" in text:
         return _open_capture(text, text, _safe_stem(text.split("://", 1)[1]), is_live=True, options=options)

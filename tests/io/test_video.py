@@ -85,3 +85,13 @@ def test_missing_and_empty_sources(tmp_path):
     (tmp_path / "frames").mkdir()
     with pytest.raises(UnreadableInputError, match="no image frames"):
         open_source(tmp_path / "frames")
+
+
+def test_a_folder_named_like_a_webcam_index_is_a_folder(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "0").mkdir()
+    shutil.copy(DATA / "images" / "000000000785.jpg", tmp_path / "0" / "1.jpg")
+    with open_source("0") as source:
+        assert not source.is_live and source.frame_count == 1
