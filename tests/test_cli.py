@@ -252,3 +252,10 @@ def test_predict_whole_body_formats(tmp_path):
     assert main(args) == 0
     record = json.loads((tmp_path / "jl" / "predictions.jsonl").read_text())
     assert {"face468", "face68", "wholebody133"} <= set(record["people"][0]["keypoints"])
+
+
+def test_demo_video_writes_tracks_and_a_rendered_clip(tmp_path):
+    assert main(["demo", "--video", "--out", str(tmp_path)]) == 0
+    lines = (tmp_path / "demo_walk.jsonl").read_text().splitlines()
+    assert len(lines) == 24 and json.loads(lines[0])["people"]
+    assert (tmp_path / "demo_walk_pose.mp4").stat().st_size > 0

@@ -8,10 +8,11 @@ import cv2
 import pytest
 
 from posekit.cli import main
+from posekit.cli.demo import demo_video
 from tests.builders import moving_camera_sequence
-from tests.conftest import ANNOTATIONS, DATA, IMAGES
+from tests.conftest import ANNOTATIONS, IMAGES
 
-CLIP = DATA / "videos" / "vtest_clip.mp4"
+CLIP = demo_video()
 
 
 def _lines(path):
@@ -22,7 +23,7 @@ def test_track_jsonl_contract(tmp_path, capsys):
     code = main(["track", str(CLIP), "--out", str(tmp_path), "--format", "jsonl", "--quiet"])
     assert code == 0
     assert "24 frames" in capsys.readouterr().err
-    records = _lines(tmp_path / "vtest_clip.jsonl")
+    records = _lines(tmp_path / "demo_walk.jsonl")
     assert [r["frame_index"] for r in records] == list(range(24))
     assert records[1]["timestamp_s"] == pytest.approx(0.1, abs=1e-3)
     people = [p for r in records for p in r["people"]]
@@ -39,10 +40,10 @@ def test_track_openpose_csv_render_and_frame_options(tmp_path):
     args = ["track", str(CLIP), "--out", str(out), "--format", "openpose", "--render", "--quiet"]
     assert main(args + ["--start", "0.5", "--max-frames", "5", "--stride", "2"]) == 0
     names = sorted(p.name for p in out.glob("*_keypoints.json"))
-    assert names == [f"vtest_clip_{i:012d}_keypoints.json" for i in (5, 7, 9, 11, 13)]
+    assert names == [f"demo_walk_{i:012d}_keypoints.json" for i in (5, 7, 9, 11, 13)]
     people = json.loads((out / names[0]).read_text())["people"]
     assert people and all(p["person_id"][0] >= 1 and len(p["pose_keypoints_2d"]) == 75 for p in people)
-    video = cv2.VideoCapture(str(out / "vtest_clip_pose.mp4"))
+    video = cv2.VideoCapture(str(out / "demo_walk_pose.mp4"))
     assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
 
     out = tmp_path / "csv"
@@ -64,7 +65,7 @@ def test_track_openpose_csv_render_and_frame_options(tmp_path):
         )
         == 0
     )
-    rows = list(csv.DictReader((out / "vtest_clip.csv").open()))
+    rows = list(csv.DictReader((out / "demo_walk.csv").open()))
     assert {r["frame"] for r in rows} == {str(i) for i in range(6)}
     assert set(rows[0]) == {"frame", "time_s", "track_id", "schema", "keypoint", "x", "y", "score"}
     assert not list(out.glob(".smoothing-*"))  # the scratch folder is gone
@@ -159,7 +160,7 @@ def test_eval_track_with_a_video(tmp_path, capsys):
     # The clip has no labels of its own: label its frames with posekit's own output and check
     # the evaluation of that output against itself is perfect (the video path, frame pairing).
     assert main(["track", str(CLIP), "--out", str(tmp_path), "--quiet", "--max-frames", "6"]) == 0
-    records = _lines(tmp_path / "vtest_clip.jsonl")
+    records = _lines(tmp_path / "demo_walk.jsonl")
     images, anns = [], []
     for record in records:
         images.append({"id": record["frame_index"] + 1, "frame_index": record["frame_index"], "file_name": "x"})
@@ -196,7 +197,7 @@ def test_track_copies_nothing_into_the_source_folder(tmp_path):
 
 def test_track_whole_body_jsonl(tmp_path):
     assert main(["track", str(CLIP), "--out", str(tmp_path), "--whole-body", "--quiet", "--max-frames", "3"]) == 0
-    records = _lines(tmp_path / "vtest_clip.jsonl")
+    records = _lines(tmp_path / "demo_walk.jsonl")
     person = records[-1]["people"][0]
     assert {"coco17", "blazepose33", "hand_left21", "hand_right21", "face68", "wholebody133"} <= set(
         person["keypoints"]

@@ -6,13 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
+from posekit.cli.demo import demo_video
 from posekit.errors import UsageError
 from posekit.eval.tracking import evaluate_tracking
 from posekit.io.video import ReadOptions, open_source
 from posekit.schemas import COCO17
 from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, smooth_sequence
 from tests.builders import moving_camera_sequence, pasted_people_sequence
-from tests.conftest import ANNOTATIONS, DATA, IMAGES
+from tests.conftest import ANNOTATIONS, IMAGES
 
 
 def _people(annotation_file: str, file_name: str):
@@ -103,7 +104,7 @@ def test_offline_smoothing_keeps_ids_and_shapes(four_people_sequence):
 def test_real_clip_people_and_stable_ids():
     with (
         VideoPoseEstimator() as video,
-        open_source(str(DATA / "videos" / "vtest_clip.mp4"), ReadOptions()) as source,
+        open_source(str(demo_video()), ReadOptions()) as source,
     ):
         counts, ids = [], set()
         for frame in source:

@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
+from posekit.cli.demo import demo_video
 from posekit.errors import UnreadableInputError, UsageError
 from posekit.io import video
 from posekit.io.video import ReadOptions, open_source
 from tests.conftest import DATA
 
-CLIP = DATA / "videos" / "vtest_clip.mp4"
+CLIP = demo_video()
 
 
 def test_frames_and_timestamps_of_a_file():
