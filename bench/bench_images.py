@@ -16,10 +16,12 @@ import argparse
 import json
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from posekit.cli.evaluate import EVAL_DETECTOR_MIN_SCORE
 from posekit.eval.oks import evaluate_keypoints
 from posekit.io.images import read_image
 from posekit.pipeline import EstimatorOptions, PoseEstimator
@@ -87,6 +89,8 @@ def ap_table(sets: dict[str, tuple[dict, Path]]) -> None:
     print("| variant | pooled AP | AP50 | AP75 | AR | " + " | ".join(sets) + " | ms/image |")
     print("|---|---|---|---|---|" + "---|" * len(sets) + "---|")
     for label, options in VARIANTS.items():
+        # The evaluation protocol of `posekit eval`: every detection kept, AP ranks them.
+        options = replace(options, min_person_score=0.0, detector_min_score=EVAL_DETECTOR_MIN_SCORE)
         with PoseEstimator(options) as estimator:
             results, elapsed = [], 0.0
             for image_id, image in decoded.items():

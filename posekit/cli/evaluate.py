@@ -21,9 +21,12 @@ from posekit.errors import InputError, UsageError
 from posekit.eval.dataset import load_annotations, predict_annotated_images, predict_topdown, topdown_predictor
 from posekit.eval.files import REPORT_KEYS, annotation_kind, evaluate_file
 from posekit.io.writers import atomic_write_json
-from posekit.pipeline import PoseEstimator
+from posekit.pipeline import EstimatorOptions, PoseEstimator
 
 METRIC_KEYS = REPORT_KEYS["body"]
+
+
+EVAL_DETECTOR_MIN_SCORE = 0.05  # MoveNet MultiPose candidates kept for evaluation (predict: 0.1)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +38,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--predictions-out", type=Path, help="write posekit's results (annotation image ids)")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the metrics on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_estimator_arguments(parser)
+    # COCO-style evaluation keeps every detection (AP ranks them; a low-scored extra can only add
+    # recall), as detectors' evaluation modes do; predict keeps its stricter defaults.
+    add_estimator_arguments(parser, replace(EstimatorOptions(), min_person_score=0.0))
 
 
 def _predict(
@@ -56,7 +61,9 @@ def _predict(
                 max_pixels=options.max_image_pixels,
             )
     # Whole-body results need BlazePose's feet; body results hold COCO-17 only.
-    options = options_from_args(args, output_needs_landmarks=kind == "wholebody")
+    options = replace(
+        options_from_args(args, output_needs_landmarks=kind == "wholebody"), detector_min_score=EVAL_DETECTOR_MIN_SCORE
+    )
     if kind == "wholebody":
         options = replace(options, whole_body=True)
     with (
