@@ -332,8 +332,17 @@ class VideoPoseEstimator:
             scores >= options.min_track_score,
             (scores * np.minimum(2.0 * detector, 1.0) >= options.min_track_score) | (scores >= options.new_track_score),
         )
-        keep = pose_nms(coco_xy, coco_conf, boxes_xyxy, scores, options.estimator.pose_nms_oks)
-        keep = keep[admitted[keep]]
+        # Pose NMS among the admitted only, so a rejected box never suppresses a kept person.
+        candidates_kept = np.flatnonzero(admitted)
+        keep = candidates_kept[
+            pose_nms(
+                coco_xy[candidates_kept],
+                coco_conf[candidates_kept],
+                boxes_xyxy[candidates_kept],
+                scores[candidates_kept],
+                options.estimator.pose_nms_oks,
+            )
+        ]
         people = PersonCandidates(boxes_xyxy, scores, coco_xy, coco_conf).select(keep)
         landmarks: list[BlazePoseLandmarks] | None = None
         clock.lap("post")
@@ -417,8 +426,10 @@ class VideoPoseEstimator:
         coco_xy, coco_conf = blazepose_to_coco17(landmarks)
         scores = np.array([lm.pose_score for lm in landmarks], np.float32).reshape(n) * coco_conf.mean(axis=1)
         boxes = np.array([_roi_box(roi) for roi in rois], np.float32).reshape(n, 4)
-        keep = pose_nms(coco_xy, coco_conf, boxes, scores, self.options.estimator.pose_nms_oks)
-        keep = keep[scores[keep] >= self.options.min_track_score]
+        sure = np.flatnonzero(scores >= self.options.min_track_score)
+        keep = sure[
+            pose_nms(coco_xy[sure], coco_conf[sure], boxes[sure], scores[sure], self.options.estimator.pose_nms_oks)
+        ]
         people = PersonCandidates(boxes, scores, coco_xy, coco_conf).select(keep)
         self._pending_rois = [landmarks[i].next_roi for i in keep]
         tracks_of_kept = [source_tracks[i] if i < propagated else None for i in keep]
