@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -34,7 +34,13 @@ from posekit.landmarks.blazepose import BlazePoseLandmarker, BlazePoseLandmarks
 from posekit.landmarks.face import FaceMeshLandmarker
 from posekit.landmarks.hand import HandLandmarker, HandLandmarks, HandRecrop
 from posekit.landmarks.movenet_single import MoveNetSinglePose
-from posekit.landmarks.wholebody import PersonParts, PreviousParts, WholeBodyLandmarker, parts_to_keypoints
+from posekit.landmarks.wholebody import (
+    PersonParts,
+    PreviousParts,
+    WholeBodyLandmarker,
+    landmarks_to_keypoints,
+    parts_to_keypoints,
+)
 from posekit.models import model_path
 from posekit.results import Keypoints, Poses
 from posekit.runtime import LiteRTRuntime, Runtime
@@ -419,17 +425,14 @@ def _hands_only(hands: Sequence[HandLandmarks], empty: Poses) -> Poses:
     if not hands:
         return empty
     n = len(hands)
+    sides = ["hand_right21" if hand.right_hand_score >= 0.5 else "hand_left21" for hand in hands]
     keypoints = {}
     for name, points in empty.keypoints.items():
-        k = points.schema.num_keypoints
-        xy = np.full((n, k, 2), np.nan, np.float32)
-        confidence = np.zeros((n, k), np.float32)
-        for i, hand in enumerate(hands):
-            is_right = hand.right_hand_score >= 0.5
-            if name == ("hand_right21" if is_right else "hand_left21"):
-                xy[i], confidence[i] = hand.xy, hand.presence
-        presence = None if points.presence is None else np.zeros((n, k), np.float32)
-        keypoints[name] = Keypoints(points.schema, xy, confidence, presence)
+        filled = landmarks_to_keypoints(
+            [h if side == name else None for h, side in zip(hands, sides, strict=True)], points.schema
+        )
+        presence = None if points.presence is None else np.zeros((n, points.schema.num_keypoints), np.float32)
+        keypoints[name] = replace(filled, presence=presence)
     corners = np.array([[hand.xy.min(axis=0), hand.xy.max(axis=0)] for hand in hands], np.float32)
     world = None if empty.world_xyz is None else np.full((n, empty.world_xyz.shape[1], 3), np.nan, np.float32)
     return Poses(

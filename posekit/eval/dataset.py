@@ -23,6 +23,7 @@ from posekit.io.formats import keypoints_to_results, poses_to_wholebody_results
 from posekit.io.images import DEFAULT_MAX_PIXELS, read_image
 from posekit.landmarks.face import FaceMeshLandmarker
 from posekit.landmarks.hand import HandLandmarker
+from posekit.landmarks.wholebody import landmarks_to_keypoints
 from posekit.models import model_path
 from posekit.pipeline import EstimatorOptions, PoseEstimator
 from posekit.results import Keypoints
@@ -44,12 +45,7 @@ def _hand_predictor(options: EstimatorOptions) -> Iterator[KeypointsPredictor]:
 
     def predict(image_bgr: np.ndarray, boxes_xywh: np.ndarray) -> Keypoints:
         image_rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        found = [hands.in_box(image_rgb, box) for box in boxes_xywh]
-        return Keypoints(
-            HAND21,
-            np.array([hand.xy for hand in found], np.float32).reshape(-1, 21, 2),
-            np.array([[hand.presence] * 21 for hand in found], np.float32).reshape(-1, 21),
-        )
+        return landmarks_to_keypoints([hands.in_box(image_rgb, box) for box in boxes_xywh], HAND21)
 
     yield predict
 
@@ -60,13 +56,7 @@ def _face_predictor(options: EstimatorOptions) -> Iterator[KeypointsPredictor]:
 
     def predict(image_bgr: np.ndarray, boxes_xywh: np.ndarray) -> Keypoints:
         image_rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        found = [faces.in_box(image_rgb, box) for box in boxes_xywh]
-        mesh = Keypoints(
-            FACE468,
-            np.array([face.xy for face in found], np.float32).reshape(-1, 468, 2),
-            np.array([[face.presence] * 468 for face in found], np.float32).reshape(-1, 468),
-        )
-        return mesh.to(FACE68)
+        return landmarks_to_keypoints([faces.in_box(image_rgb, box) for box in boxes_xywh], FACE468).to(FACE68)
 
     yield predict
 

@@ -26,7 +26,7 @@ from posekit.landmarks.blazepose import BlazePoseLandmarks
 from posekit.landmarks.face import FaceLandmarks, FaceMeshLandmarker, face_roi_from_points
 from posekit.landmarks.hand import HandLandmarker, HandLandmarks, HandRecrop, hand_roi_from_body
 from posekit.results import Keypoints
-from posekit.schemas import FACE68, FACE468, HAND_LEFT21, HAND_RIGHT21, BlazePoseLandmark
+from posekit.schemas import FACE68, FACE468, HAND_LEFT21, HAND_RIGHT21, BlazePoseLandmark, KeypointSchema
 
 # Body points a hand or the face is placed from, and how visible they must be to try.
 _HAND_POINTS = {
@@ -146,25 +146,25 @@ class WholeBodyLandmarker:
         return self._face.refined(image_rgb, roi)
 
 
+def landmarks_to_keypoints(items: Sequence[HandLandmarks | FaceLandmarks | None], schema: KeypointSchema) -> Keypoints:
+    """One row per item of a part model's readings; None rows are missing (NaN, confidence 0).
+    Each point's confidence is its reading's presence score (the models give none per point)."""
+    xy = np.full((len(items), schema.num_keypoints, 2), np.nan, np.float32)
+    confidence = np.zeros((len(items), schema.num_keypoints), np.float32)
+    for i, item in enumerate(items):
+        if item is not None:
+            xy[i], confidence[i] = item.xy, item.presence
+    return Keypoints(schema, xy, confidence)
+
+
 def parts_to_keypoints(parts: Sequence[PersonParts], *, face_mesh: bool = False) -> dict[str, Keypoints]:
     """``hand_left21``, ``hand_right21``, ``face68`` (and ``face468`` with ``face_mesh``) for the
-    people; a part not found is missing (NaN, confidence 0). Each point's confidence is its
-    part's presence score (the models give no per-point confidence)."""
-    n = len(parts)
-
-    def stack(items: list[HandLandmarks | FaceLandmarks | None], k: int) -> tuple[np.ndarray, np.ndarray]:
-        xy = np.full((n, k, 2), np.nan, np.float32)
-        confidence = np.zeros((n, k), np.float32)
-        for i, item in enumerate(items):
-            if item is not None:
-                xy[i], confidence[i] = item.xy, item.presence
-        return xy, confidence
-
+    people; a part not found is missing (NaN, confidence 0)."""
     out = {
-        "hand_left21": Keypoints(HAND_LEFT21, *stack([p.hand_left for p in parts], 21)),
-        "hand_right21": Keypoints(HAND_RIGHT21, *stack([p.hand_right for p in parts], 21)),
+        "hand_left21": landmarks_to_keypoints([p.hand_left for p in parts], HAND_LEFT21),
+        "hand_right21": landmarks_to_keypoints([p.hand_right for p in parts], HAND_RIGHT21),
     }
-    mesh = Keypoints(FACE468, *stack([p.face for p in parts], 468))
+    mesh = landmarks_to_keypoints([p.face for p in parts], FACE468)
     out["face68"] = mesh.to(FACE68)
     if face_mesh:
         out["face468"] = mesh

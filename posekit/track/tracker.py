@@ -189,16 +189,7 @@ class PoseTracker:
         # 1-2. Live tracks, by pose and box overlap with their predicted position.
         live = self.live_tracks
         if live and len(poses):
-            predictions = [t.predicted(time_s) for t in live]
-            similarity = pose_similarity(
-                np.array([p[0] for p in predictions]),
-                np.array([t.keypoints_confidence for t in live]),
-                np.array([p[1] for p in predictions]),
-                xy,
-                confidence,
-                boxes,
-                options.oks_weight,
-            )
+            similarity = self._motion_similarity(live, time_s, xy, confidence, boxes)
             rows, cols, _, _ = match(1.0 - similarity, 1.0 - options.match_threshold)
             for row, col in zip(rows, cols, strict=True):
                 assigned[int(col)] = live[row]
@@ -209,16 +200,7 @@ class PoseTracker:
         unmatched = [i for i in range(len(poses)) if i not in assigned]
         recent = [t for t in self.lost_tracks if time_s - t.time_s <= options.max_gap_for_motion_s]
         if recent and unmatched:
-            predictions = [t.predicted(time_s) for t in recent]
-            similarity = pose_similarity(
-                np.array([p[0] for p in predictions]),
-                np.array([t.keypoints_confidence for t in recent]),
-                np.array([p[1] for p in predictions]),
-                xy[unmatched],
-                confidence[unmatched],
-                boxes[unmatched],
-                options.oks_weight,
-            )
+            similarity = self._motion_similarity(recent, time_s, xy[unmatched], confidence[unmatched], boxes[unmatched])
             rows, cols, _, _ = match(1.0 - similarity, 1.0 - options.match_threshold)
             for row, col in zip(rows, cols, strict=True):
                 self._revive(recent[row], time_s)
@@ -241,7 +223,8 @@ class PoseTracker:
             for r, track in enumerate(lost):
                 elapsed = time_s - track.time_s
                 reach = track.height_px * (0.5 + options.max_speed * elapsed)
-                predicted_centre = (track.predicted(time_s)[1][:2] + track.predicted(time_s)[1][2:]) / 2
+                predicted_box = track.predicted(time_s)[1]
+                predicted_centre = (predicted_box[:2] + predicted_box[2:]) / 2
                 for c, i in enumerate(unmatched):
                     centre = (boxes[i, :2] + boxes[i, 2:]) / 2
                     if np.linalg.norm(centre - predicted_centre) > reach:
@@ -300,6 +283,21 @@ class PoseTracker:
         reported = [i for i in range(len(poses)) if assigned[i].state is TrackState.CONFIRMED]
         ids = np.array([assigned[i].track_id for i in reported], dtype=np.int64)
         return poses[np.array(reported, dtype=np.int64)].with_track_ids(ids)
+
+    def _motion_similarity(
+        self, tracks: list[Track], time_s: float, xy: np.ndarray, confidence: np.ndarray, boxes: np.ndarray
+    ) -> np.ndarray:
+        """``(tracks, people)`` pose and box similarity against each track's predicted position."""
+        predictions = [t.predicted(time_s) for t in tracks]
+        return pose_similarity(
+            np.array([p[0] for p in predictions]),
+            np.array([t.keypoints_confidence for t in tracks]),
+            np.array([p[1] for p in predictions]),
+            xy,
+            confidence,
+            boxes,
+            self.options.oks_weight,
+        )
 
     def _revive(self, track: Track, time_s: float) -> None:
         logger.debug("track %d revived after %.2fs", track.track_id, time_s - track.time_s)
