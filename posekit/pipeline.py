@@ -33,7 +33,7 @@ from posekit.geometry import RotatedRect, normalize_angle
 from posekit.landmarks.blazepose import BlazePoseLandmarker, BlazePoseLandmarks
 from posekit.landmarks.face import FaceMeshLandmarker
 from posekit.landmarks.hand import HandLandmarker, HandLandmarks, HandRecrop
-from posekit.landmarks.movenet_single import MoveNetSinglePose
+from posekit.landmarks.movenet_single import MoveNetSinglePose, SizeSwitchedSinglePose
 from posekit.landmarks.wholebody import (
     PersonParts,
     PreviousParts,
@@ -49,7 +49,7 @@ from posekit.schemas import BLAZEPOSE33, COCO17, CONVERSIONS, Coco17Keypoint
 logger = logging.getLogger(__name__)
 
 LandmarkModel = Literal["lite", "full", "heavy", "none"]
-KeypointModel = Literal["thunder", "lightning", "none"]
+KeypointModel = Literal["thunder", "lightning", "auto", "none"]
 DetectorName = Literal["movenet", "blazepose"]
 HandModel = Literal["lite", "full"]
 RuntimeFactory = Callable[[Path, int], Runtime]
@@ -73,7 +73,8 @@ class EstimatorOptions:
     * ``detector``: ``movenet`` (MoveNet MultiPose, up to 6 people per image) or ``blazepose``
       (BlazePose's detector: mostly one person, for single-person footage).
     * ``keypoint_model``: per-person COCO-17 model, ``thunder`` (accurate), ``lightning``
-      (about 4x faster) or ``none`` (keep the detector's own keypoints).
+      (about 4x faster), ``auto`` (Lightning for people whose crop fits its 192 px input,
+      Thunder for larger ones; the video default) or ``none`` (keep the detector's own keypoints).
     * ``landmark_model``: BlazePose size for the 33 landmarks and world coordinates,
       ``lite`` | ``full`` | ``heavy``, or ``none`` to skip them (COCO-17 only).
     * ``landmark_refine``: run BlazePose twice, the second time on the ROI its own alignment
@@ -105,7 +106,7 @@ class EstimatorOptions:
     def __post_init__(self) -> None:
         choices = {
             "detector": ("movenet", "blazepose"),
-            "keypoint_model": ("thunder", "lightning", "none"),
+            "keypoint_model": ("thunder", "lightning", "auto", "none"),
             "landmark_model": ("lite", "full", "heavy", "none"),
         }
         for name, allowed in choices.items():
@@ -202,8 +203,13 @@ class PoseEstimator:
             )
         else:
             self._blazepose_detector = BlazePoseDetector(make(model_path("pose_detection.tflite"), threads))
-        self._keypoint_model = None
-        if self.options.keypoint_model != "none":
+        self._keypoint_model: MoveNetSinglePose | SizeSwitchedSinglePose | None = None
+        if self.options.keypoint_model == "auto":
+            self._keypoint_model = SizeSwitchedSinglePose(
+                MoveNetSinglePose(make(model_path(_KEYPOINT_FILES["lightning"]), threads)),
+                MoveNetSinglePose(make(model_path(_KEYPOINT_FILES["thunder"]), threads)),
+            )
+        elif self.options.keypoint_model != "none":
             self._keypoint_model = MoveNetSinglePose(
                 make(model_path(_KEYPOINT_FILES[self.options.keypoint_model]), threads)
             )
@@ -326,7 +332,7 @@ class PoseEstimator:
     def keypoints_in_box(self, image_rgb: np.ndarray, box_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """COCO-17 ``xy (17, 2)`` pixels and ``confidence (17,)`` from the keypoint model."""
         if self._keypoint_model is None:
-            raise UsageError("keypoints_in_box needs keypoint_model thunder or lightning")
+            raise UsageError("keypoints_in_box needs keypoint_model thunder, lightning or auto")
         return self._keypoint_model(image_rgb, box_xyxy)
 
     def landmarks_in_roi(self, image_rgb: np.ndarray, roi: RotatedRect) -> BlazePoseLandmarks:

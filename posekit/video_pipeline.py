@@ -56,9 +56,10 @@ Smoothing = Literal["online", "offline", "none"]
 
 
 def _video_estimator_defaults() -> EstimatorOptions:
-    # Lightning and no BlazePose: real time with several people on 2 cores; see the README table.
+    # Lightning for far people, Thunder for near ones, no BlazePose: real time with several people
+    # on 2 cores; see the README table.
     # No palm search for unsure hands: in video, a hand found once is followed by its own ROI.
-    return EstimatorOptions(keypoint_model="lightning", landmark_model="none", hand_search=False)
+    return EstimatorOptions(keypoint_model="auto", landmark_model="none", hand_search=False)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class VideoOptions:
     """Everything that configures a :class:`VideoPoseEstimator`.
 
     * ``estimator``: the models (see :class:`~posekit.pipeline.EstimatorOptions`); the video
-      default is MoveNet Lightning per person and no BlazePose, for speed.
+      default is MoveNet Lightning per person (Thunder for people larger than its input) and
+      no BlazePose, for speed.
     * ``propagate``: follow each person's ROI from the last frame (False: detect every frame).
     * ``redetect_interval``: frames between detector passes looking for new people (0: only
       when a track is lost or nobody is tracked). Each pass looks at one region in turn: the
@@ -103,7 +105,7 @@ class VideoOptions:
         if self.redetect_interval < 0:
             raise UsageError(f"redetect_interval must be >= 0, got {self.redetect_interval}")
         if self.estimator.detector == "movenet" and self.estimator.keypoint_model == "none" and self.propagate:
-            raise UsageError("ROI propagation needs a per-person model: keypoint_model thunder or lightning")
+            raise UsageError("ROI propagation needs a per-person model: keypoint_model thunder, lightning or auto")
 
 
 @dataclass

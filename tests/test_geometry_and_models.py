@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -104,3 +105,25 @@ def test_vendored_models_match_manifest():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], name
         assert entry["licence"] == "Apache-2.0" and entry["origin"]["version"]
     assert (MODELS_DIR / "NOTICE").exists()
+
+
+def test_size_switched_keypoint_model_uses_lightning_for_small_crops_and_thunder_for_large():
+    import cv2
+
+    from posekit.landmarks.movenet_single import MoveNetSinglePose, SizeSwitchedSinglePose
+    from posekit.runtime import LiteRTRuntime
+
+    lightning = MoveNetSinglePose(LiteRTRuntime(model_path("movenet_singlepose_lightning.tflite"), 2))
+    thunder = MoveNetSinglePose(LiteRTRuntime(model_path("movenet_singlepose_thunder.tflite"), 2))
+    switched = SizeSwitchedSinglePose(lightning, thunder)
+    image = cv2.cvtColor(cv2.imread(str(Path(__file__).parent / "data/images/000000000785.jpg")), cv2.COLOR_BGR2RGB)
+    person = np.array([280.0, 44.0, 500.0, 392.0], np.float32)  # the labelled skier, 348 px tall: crop 435 px
+    small = person / 4  # the same picture at a quarter size: crop 109 px
+    image_small = cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    cases = ((thunder, lightning, image, person), (lightning, thunder, image_small, small))
+    for picked, other, img, box in cases:
+        xy, confidence = switched(img, box)
+        expected_xy, expected_conf = picked(img, box)
+        np.testing.assert_array_equal(xy, expected_xy)
+        np.testing.assert_array_equal(confidence, expected_conf)
+        assert not np.array_equal(xy, other(img, box)[0])

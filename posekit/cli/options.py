@@ -19,9 +19,10 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
     )
     group.add_argument(
         "--keypoints",
-        choices=["thunder", "lightning", "none"],
+        choices=["thunder", "lightning", "auto", "none"],
         default=defaults.keypoint_model,
-        help="per-person COCO-17 model; lightning is ~4x faster (default: %(default)s)",
+        help="per-person COCO-17 model; lightning is ~4x faster; auto: lightning for people whose crop "
+        "fits its 192 px input, thunder for larger ones (default: %(default)s)",
     )
     group.add_argument(
         "--model",

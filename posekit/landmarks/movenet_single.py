@@ -35,3 +35,24 @@ class MoveNetSinglePose:
         keypoints_yx = raw.reshape(17, 3)
         xy = apply_affine(keypoints_yx[:, [1, 0]] * self.input_size, crop_to_image)
         return xy.astype(np.float32), keypoints_yx[:, 2].astype(np.float32)
+
+
+class SizeSwitchedSinglePose:
+    """Lightning for people whose crop fits its input, Thunder for larger ones.
+
+    A crop no larger than Lightning's 192 px input loses nothing to it, while a larger crop holds
+    detail Thunder's 256 px input still sees. Far people (most of a street scene) stay on the
+    4x cheaper model; near people get the accurate one (measured in ``bench/bench_video.py``:
+    on the labelled sequences keypoint AP rises most for large people, and vtest.avi's ~80 px
+    pedestrians keep Lightning's speed).
+    """
+
+    def __init__(self, small: MoveNetSinglePose, large: MoveNetSinglePose) -> None:
+        self._small, self._large = small, large
+        self.input_size = small.input_size
+
+    def __call__(self, image_rgb: np.ndarray, box_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`MoveNetSinglePose.__call__`, with the model the crop's size picks."""
+        crop_side = square_around_box(box_xyxy).width
+        model = self._large if crop_side > self._small.input_size else self._small
+        return model(image_rgb, box_xyxy)
