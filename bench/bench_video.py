@@ -33,9 +33,11 @@ from tests.builders import moving_camera_sequence, pasted_people_sequence  # noq
 SHARED_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "vtest.avi"
 TEST_DATA = ROOT / "tests" / "data"
 
+LIGHTNING = VideoOptions(estimator=EstimatorOptions(keypoint_model="lightning", landmark_model="none"))
 CONFIGS = {
-    "lightning (default)": VideoOptions(),
-    "lightning, no propagation": VideoOptions(propagate=False),
+    "auto (default)": VideoOptions(),
+    "auto, no propagation": VideoOptions(propagate=False),
+    "lightning": LIGHTNING,
     "thunder": VideoOptions(estimator=EstimatorOptions(keypoint_model="thunder", landmark_model="none")),
     "lightning + BlazePose lite": VideoOptions(
         estimator=EstimatorOptions(keypoint_model="lightning", landmark_model="lite")
@@ -164,7 +166,8 @@ def single_person_clip(path: Path, n_frames: int = 150) -> Path:
 
 
 SINGLE_PERSON_CONFIGS = {
-    "default (lightning)": VideoOptions(),
+    "default (auto: thunder for this size)": VideoOptions(),
+    "lightning": LIGHTNING,
     "BlazePose full only (MediaPipe-style)": VideoOptions(
         estimator=EstimatorOptions(detector="blazepose", keypoint_model="none", landmark_model="full")
     ),
@@ -201,7 +204,9 @@ def main() -> None:
     for name, options in SINGLE_PERSON_CONFIGS.items():
         row = speed(str(clip), options, 150)
         print(f"{name:40s} {row['total']:6.1f} ms/frame {1000 / row['total']:6.1f} fps  people {row['people']:.2f}")
-    tracking_table(VideoOptions())
+    for name, options in (("default (auto)", VideoOptions()), ("lightning", LIGHTNING)):
+        print(f"\ntracking, {name}")
+        tracking_table(options)
     smoothing_table(args.video, args.frames)
 
 
