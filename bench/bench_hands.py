@@ -1,0 +1,221 @@
+"""Hand keypoints, top-down on annotation boxes (what ``posekit eval HANDS.json`` runs): PCK@0.2,
+EPE and ms per hand on four sets built from the dev data.
+
+    python bench/bench_hands.py [--out DIR] [--hand-model full|lite] [--threads N]
+
+Sets (written to ``--out`` in the dev sets' format, so ``posekit eval DIR/SET/annotations.json
+--images DIR/SET/images`` reproduces a row):
+
+* ``freihand``, ``onehand10k``: the dev files as they are (close-up hands);
+* ``wholebody``: every valid left / right hand of the COCO-WholeBody people, on the full COCO
+  frames: small hands among people, the nearest stand-in for CMU Panoptic frames;
+* ``small``: the FreiHAND and OneHand10K images shrunk to 0.3, 0.4 and 0.5 and pasted on a
+  320x320 (or larger) piece of a COCO frame: small, blurry hands in a scene, as in RHD's renders.
+
+``all`` pools every hand of the four sets into one PCK (each point's accuracy over all hands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from posekit import EstimatorOptions  # noqa: E402
+from posekit.eval.dataset import load_annotations, predict_topdown, topdown_predictor  # noqa: E402
+from posekit.eval.files import evaluate_file  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+SMALL_SCALES = (0.3, 0.4, 0.5)
+SMALL_CANVAS = 320  # RHD's image side
+_HAND_SIDES = ("left", "right")
+
+
+def _hand_file(source: dict[str, Any], images: list[dict], annotations: list[dict], description: str) -> dict:
+    return {
+        "info": {"description": description},
+        "images": images,
+        "annotations": annotations,
+        "categories": source["categories"],
+    }
+
+
+def _copy_images(annotations: dict[str, Any], src: Path, dst: Path) -> None:
+    dst.mkdir(parents=True, exist_ok=True)
+    for image in annotations["images"]:
+        target = dst / image["file_name"]
+        if not target.exists():
+            target.write_bytes((src / image["file_name"]).read_bytes())
+
+
+def build_dev_set(name: str, out: Path) -> Path:
+    """A dev hand set copied as it is."""
+    source = SHARED / name
+    annotations = load_annotations(source / "annotations.json")
+    _copy_images(annotations, source / "images", out / "images")
+    (out / "annotations.json").write_text(json.dumps(annotations))
+    return out
+
+
+def build_wholebody_set(out: Path) -> Path:
+    """One 21-point annotation per valid COCO-WholeBody hand, on its full frame."""
+    source = load_annotations(SHARED / "coco_wholebody" / "annotations.json")
+    categories = load_annotations(SHARED / "hand_freihand" / "annotations.json")["categories"]
+    hands = []
+    for person in source["annotations"]:
+        for side in _HAND_SIDES:
+            points = np.asarray(person[f"{side}hand_kpts"], dtype=np.float64).reshape(21, 3)
+            if not person.get(f"{side}hand_valid") or not (points[:, 2] > 0).any():
+                continue
+            box = [float(v) for v in person[f"{side}hand_box"]]
+            hands.append(
+                {
+                    "id": len(hands) + 1,
+                    "image_id": person["image_id"],
+                    "category_id": categories[0]["id"],
+                    "keypoints": points.ravel().tolist(),
+                    "num_keypoints": int((points[:, 2] > 0).sum()),
+                    "bbox": box,
+                    "area": box[2] * box[3],
+                    "iscrowd": 0,
+                    "hand": side,
+                    "person_id": person["id"],
+                }
+            )
+    used = {hand["image_id"] for hand in hands}
+    images = [image for image in source["images"] if image["id"] in used]
+    annotations = _hand_file(
+        {"categories": categories}, images, hands, "COCO-WholeBody hands on their full COCO frames"
+    )
+    _copy_images(annotations, SHARED / "coco_wholebody" / "images", out / "images")
+    (out / "annotations.json").write_text(json.dumps(annotations))
+    return out
+
+
+def _background(side_x: int, side_y: int, index: int) -> np.ndarray:
+    """A ``side_y x side_x`` piece of one of the COCO frames (cycled by ``index``)."""
+    frames = sorted((SHARED / "coco" / "images").glob("*.jpg"))
+    frame = cv2.imread(str(frames[index % len(frames)]))
+    cover = max(side_x / frame.shape[1], side_y / frame.shape[0], 1.0)
+    frame = cv2.resize(frame, None, fx=cover, fy=cover, interpolation=cv2.INTER_LINEAR)
+    rng = np.random.default_rng(index)
+    top = int(rng.integers(0, frame.shape[0] - side_y + 1))
+    left = int(rng.integers(0, frame.shape[1] - side_x + 1))
+    return frame[top : top + side_y, left : left + side_x].copy()
+
+
+def build_small_set(out: Path) -> Path:
+    """FreiHAND and OneHand10K images shrunk and pasted on a piece of a COCO frame."""
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    images: list[dict] = []
+    hands: list[dict] = []
+    categories: list[dict] = []
+    rng = np.random.default_rng(0)
+    for name in ("hand_freihand", "hand_onehand10k"):
+        source = load_annotations(SHARED / name / "annotations.json")
+        categories = source["categories"]
+        by_image: dict[Any, list[dict]] = {}
+        for ann in source["annotations"]:
+            by_image.setdefault(ann["image_id"], []).append(ann)
+        for image in source["images"]:
+            pixels = cv2.imread(str(SHARED / name / "images" / image["file_name"]))
+            for scale in SMALL_SCALES:
+                small = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+                height, width = small.shape[:2]
+                canvas = _background(max(SMALL_CANVAS, width), max(SMALL_CANVAS, height), len(images))
+                left = int(rng.integers(0, canvas.shape[1] - width + 1))
+                top = int(rng.integers(0, canvas.shape[0] - height + 1))
+                canvas[top : top + height, left : left + width] = small
+                image_id = len(images) + 1
+                file_name = f"{name}_{image['id']}_{int(scale * 100)}.png"
+                cv2.imwrite(str(out / "images" / file_name), canvas)
+                height, width = canvas.shape[:2]
+                images.append({"id": image_id, "file_name": file_name, "width": width, "height": height})
+                for ann in by_image.get(image["id"], []):
+                    points = np.asarray(ann["keypoints"], dtype=np.float64).reshape(21, 3)
+                    points[:, :2] = points[:, :2] * scale + (left, top)
+                    x, y, w, h = (float(v) for v in ann["bbox"])
+                    box = [x * scale + left, y * scale + top, w * scale, h * scale]
+                    hands.append(
+                        {
+                            **ann,
+                            "id": len(hands) + 1,
+                            "image_id": image_id,
+                            "keypoints": points.ravel().tolist(),
+                            "bbox": box,
+                            "area": box[2] * box[3],
+                        }
+                    )
+    annotations = _hand_file(
+        {"categories": categories}, images, hands, f"FreiHAND + OneHand10K at {SMALL_SCALES} on COCO backgrounds"
+    )
+    (out / "annotations.json").write_text(json.dumps(annotations))
+    return out
+
+
+def build_sets(out: Path) -> dict[str, Path]:
+    return {
+        "freihand": build_dev_set("hand_freihand", out / "freihand"),
+        "onehand10k": build_dev_set("hand_onehand10k", out / "onehand10k"),
+        "wholebody": build_wholebody_set(out / "wholebody"),
+        "small": build_small_set(out / "small"),
+    }
+
+
+def _pooled(parts: list[tuple[str, dict[str, Any], list[dict[str, Any]]]]) -> tuple[dict, list[dict]]:
+    """One hand file and result list from several, ids made unique by the set's name."""
+    pooled: dict[str, Any] = {"images": [], "annotations": [], "categories": parts[0][1]["categories"]}
+    results: list[dict[str, Any]] = []
+    for name, hand_file, set_results in parts:
+        pooled["images"] += [{**image, "id": f"{name}/{image['id']}"} for image in hand_file["images"]]
+        pooled["annotations"] += [
+            {**ann, "id": f"{name}/{ann['id']}", "image_id": f"{name}/{ann['image_id']}"}
+            for ann in hand_file["annotations"]
+        ]
+        results += [
+            {**r, "annotation_id": f"{name}/{r['annotation_id']}", "image_id": f"{name}/{r['image_id']}"}
+            for r in set_results
+        ]
+    return pooled, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/posekit-bench-hands"), help="where the sets go")
+    parser.add_argument("--hand-model", choices=("full", "lite"), default="full")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads per model")
+    args = parser.parse_args()
+    options = EstimatorOptions(hand_model=args.hand_model, num_threads=args.threads)
+    sets = build_sets(args.out)
+    rows = []
+    parts = []
+    with topdown_predictor("hand", options) as predict:
+        for name, folder in sets.items():
+            annotations = load_annotations(folder / "annotations.json")
+            start = time.perf_counter()
+            results, _ = predict_topdown(predict, annotations, folder / "images")
+            ms = 1000 * (time.perf_counter() - start) / max(len(annotations["annotations"]), 1)
+            rows.append((name, evaluate_file(annotations, results), ms))
+            parts.append((name, annotations, results))
+    pooled, pooled_results = _pooled(parts)
+    total = sum(len(a["annotations"]) for _, a, _ in parts)
+    mean_ms = sum(ms * len(a["annotations"]) for (_, _, ms), (_, a, _) in zip(rows, parts, strict=True)) / total
+    rows.append(("all", evaluate_file(pooled, pooled_results), mean_ms))
+    print(f"hand_landmark_{args.hand_model}, {args.threads} thread(s)\n")
+    print("| set | hands | PCK@0.2 | EPE px | ms/hand |")
+    print("|---|---:|---:|---:|---:|")
+    for name, metrics, ms in rows:
+        print(f"| {name} | {metrics['num_hands']:.0f} | {metrics['PCK@0.2']:.3f} | {metrics['EPE']:.2f} | {ms:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
