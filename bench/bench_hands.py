@@ -10,7 +10,9 @@ Sets (written to ``--out`` in the dev sets' format, so ``posekit eval DIR/SET/an
 * ``wholebody``: every valid left / right hand of the COCO-WholeBody people, on the full COCO
   frames: small hands among people, the nearest stand-in for CMU Panoptic frames;
 * ``small``: the FreiHAND and OneHand10K images shrunk to 0.3, 0.4 and 0.5 and pasted on a
-  320x320 (or larger) piece of a COCO frame: small, blurry hands in a scene, as in RHD's renders.
+  320x320 (or larger) piece of a COCO frame: small, blurry hands in a scene, as in RHD's renders;
+* ``small_rotated``: the same, each hand also turned by a random angle (RHD's and Panoptic's
+  hands point every way; the dev hands mostly point one way).
 
 ``all`` pools every hand of the four sets into one PCK (each point's accuracy over all hands).
 """
@@ -113,50 +115,67 @@ def _background(side_x: int, side_y: int, index: int) -> np.ndarray:
     return frame[top : top + side_y, left : left + side_x].copy()
 
 
-def build_small_set(out: Path) -> Path:
-    """FreiHAND and OneHand10K images shrunk and pasted on a piece of a COCO frame."""
+def _paste(pixels: np.ndarray, scale: float, angle_deg: float, index: int, rng: np.random.Generator):
+    """``pixels`` shrunk by ``scale``, turned by ``angle_deg`` and pasted at a random place on a
+    piece of a COCO frame; returns the canvas and the 2x3 affine from source to canvas pixels."""
+    # Shrink first with pixel-area averaging (as a renderer's anti-aliasing does), then turn.
+    small = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    height, width = small.shape[:2]
+    affine = cv2.getRotationMatrix2D((width / 2, height / 2), angle_deg, 1.0)
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64) @ affine[:, :2].T + affine[:, 2]
+    low = corners.min(axis=0)
+    size = np.ceil(corners.max(axis=0) - low).astype(int)
+    canvas = _background(max(SMALL_CANVAS, int(size[0])), max(SMALL_CANVAS, int(size[1])), index)
+    offset = (rng.integers(0, canvas.shape[1] - size[0] + 1), rng.integers(0, canvas.shape[0] - size[1] + 1))
+    affine[:, 2] += np.asarray(offset, np.float64) - low
+    shape = (canvas.shape[1], canvas.shape[0])
+    warped = cv2.warpAffine(small, affine, shape, flags=cv2.INTER_LINEAR)
+    inside = cv2.warpAffine(np.full(small.shape[:2], 255, np.uint8), affine, shape) > 127
+    canvas[inside] = warped[inside]
+    return canvas, affine @ np.diag([scale, scale, 1.0])  # source -> shrunk -> canvas
+
+
+def _moved_hand(ann: dict[str, Any], affine: np.ndarray, hand_id: int, image_id: int) -> dict[str, Any]:
+    """``ann`` under ``affine``: its points moved, its box the axis-aligned box of the moved box."""
+    points = np.asarray(ann["keypoints"], dtype=np.float64).reshape(21, 3)
+    points[:, :2] = points[:, :2] @ affine[:, :2].T + affine[:, 2]
+    x, y, w, h = (float(v) for v in ann["bbox"])
+    corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]) @ affine[:, :2].T + affine[:, 2]
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    box = [float(low[0]), float(low[1]), float(high[0] - low[0]), float(high[1] - low[1])]
+    moved = {"id": hand_id, "image_id": image_id, "keypoints": points.ravel().tolist(), "bbox": box}
+    return {**ann, **moved, "area": box[2] * box[3]}
+
+
+def build_small_set(out: Path, rotate: bool) -> Path:
+    """FreiHAND and OneHand10K images shrunk (and, with ``rotate``, turned by a random angle)
+    and pasted on a piece of a COCO frame."""
     (out / "images").mkdir(parents=True, exist_ok=True)
     images: list[dict] = []
     hands: list[dict] = []
     categories: list[dict] = []
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(1 if rotate else 0)
     for name in ("hand_freihand", "hand_onehand10k"):
         source = load_annotations(SHARED / name / "annotations.json")
         categories = source["categories"]
-        by_image: dict[Any, list[dict]] = {}
-        for ann in source["annotations"]:
-            by_image.setdefault(ann["image_id"], []).append(ann)
         for image in source["images"]:
             pixels = cv2.imread(str(SHARED / name / "images" / image["file_name"]))
             for scale in SMALL_SCALES:
-                small = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-                height, width = small.shape[:2]
-                canvas = _background(max(SMALL_CANVAS, width), max(SMALL_CANVAS, height), len(images))
-                left = int(rng.integers(0, canvas.shape[1] - width + 1))
-                top = int(rng.integers(0, canvas.shape[0] - height + 1))
-                canvas[top : top + height, left : left + width] = small
+                angle = float(rng.uniform(-180.0, 180.0)) if rotate else 0.0
+                canvas, affine = _paste(pixels, scale, angle, len(images), rng)
                 image_id = len(images) + 1
                 file_name = f"{name}_{image['id']}_{int(scale * 100)}.png"
                 cv2.imwrite(str(out / "images" / file_name), canvas)
-                height, width = canvas.shape[:2]
-                images.append({"id": image_id, "file_name": file_name, "width": width, "height": height})
-                for ann in by_image.get(image["id"], []):
-                    points = np.asarray(ann["keypoints"], dtype=np.float64).reshape(21, 3)
-                    points[:, :2] = points[:, :2] * scale + (left, top)
-                    x, y, w, h = (float(v) for v in ann["bbox"])
-                    box = [x * scale + left, y * scale + top, w * scale, h * scale]
-                    hands.append(
-                        {
-                            **ann,
-                            "id": len(hands) + 1,
-                            "image_id": image_id,
-                            "keypoints": points.ravel().tolist(),
-                            "bbox": box,
-                            "area": box[2] * box[3],
-                        }
-                    )
+                images.append(
+                    {"id": image_id, "file_name": file_name, "width": canvas.shape[1], "height": canvas.shape[0]}
+                )
+                hands += [
+                    _moved_hand(ann, affine, len(hands) + 1 + i, image_id)
+                    for i, ann in enumerate(a for a in source["annotations"] if a["image_id"] == image["id"])
+                ]
+    how = "shrunk, turned at random" if rotate else "shrunk"
     annotations = _hand_file(
-        {"categories": categories}, images, hands, f"FreiHAND + OneHand10K at {SMALL_SCALES} on COCO backgrounds"
+        {"categories": categories}, images, hands, f"FreiHAND + OneHand10K {how} ({SMALL_SCALES}) on COCO backgrounds"
     )
     (out / "annotations.json").write_text(json.dumps(annotations))
     return out
@@ -167,7 +186,8 @@ def build_sets(out: Path) -> dict[str, Path]:
         "freihand": build_dev_set("hand_freihand", out / "freihand"),
         "onehand10k": build_dev_set("hand_onehand10k", out / "onehand10k"),
         "wholebody": build_wholebody_set(out / "wholebody"),
-        "small": build_small_set(out / "small"),
+        "small": build_small_set(out / "small", rotate=False),
+        "small_rotated": build_small_set(out / "small_rotated", rotate=True),
     }
 
 
