@@ -9,9 +9,9 @@ Sets (written to ``--out`` in the dev sets' format, so ``posekit eval DIR/SET/an
 * ``freihand``, ``onehand10k``: the dev files as they are (close-up hands);
 * ``wholebody``: every valid left / right hand of the COCO-WholeBody people, on the full COCO
   frames: small hands among people, the nearest stand-in for CMU Panoptic frames;
-* ``small``: the FreiHAND and OneHand10K images shrunk to 0.3, 0.4 and 0.5 and pasted on a
+* ``small``: the FreiHAND and OneHand10K images shrunk to 0.2 ... 0.5 and pasted on a
   320x320 (or larger) piece of a COCO frame: small, blurry hands in a scene, as in RHD's renders;
-* ``small_rotated``: the same, each hand also turned by a random angle (RHD's and Panoptic's
+* ``small_rotated``: the same, each hand also turned by two random angles (RHD's and Panoptic's
   hands point every way; the dev hands mostly point one way).
 
 ``all`` pools every hand of the four sets into one PCK (each point's accuracy over all hands).
@@ -20,6 +20,7 @@ Sets (written to ``--out`` in the dev sets' format, so ``posekit eval DIR/SET/an
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -37,7 +38,8 @@ from posekit.eval.dataset import load_annotations, predict_topdown, topdown_pred
 from posekit.eval.files import evaluate_file  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
-SMALL_SCALES = (0.3, 0.4, 0.5)
+SMALL_SCALES = (0.2, 0.3, 0.4, 0.5)
+TURNS_PER_SCALE = 2  # random angles per image and scale in small_rotated
 SMALL_CANVAS = 320  # RHD's image side
 _HAND_SIDES = ("left", "right")
 
@@ -160,11 +162,11 @@ def build_small_set(out: Path, rotate: bool) -> Path:
         categories = source["categories"]
         for image in source["images"]:
             pixels = cv2.imread(str(SHARED / name / "images" / image["file_name"]))
-            for scale in SMALL_SCALES:
+            for scale, turn in itertools.product(SMALL_SCALES, range(TURNS_PER_SCALE if rotate else 1)):
                 angle = float(rng.uniform(-180.0, 180.0)) if rotate else 0.0
                 canvas, affine = _paste(pixels, scale, angle, len(images), rng)
                 image_id = len(images) + 1
-                file_name = f"{name}_{image['id']}_{int(scale * 100)}.png"
+                file_name = f"{name}_{image['id']}_{int(scale * 100)}_{turn}.png"
                 cv2.imwrite(str(out / "images" / file_name), canvas)
                 images.append(
                     {"id": image_id, "file_name": file_name, "width": canvas.shape[1], "height": canvas.shape[0]}
