@@ -12,9 +12,11 @@ Sets (written to ``--out`` in the dev sets' format, so ``posekit eval DIR/SET/an
 * ``small``: the FreiHAND and OneHand10K images shrunk to 0.2 ... 0.5 and pasted on a
   320x320 (or larger) piece of a COCO frame: small, blurry hands in a scene, as in RHD's renders;
 * ``small_rotated``: the same, each hand also turned by two random angles (RHD's and Panoptic's
-  hands point every way; the dev hands mostly point one way).
+  hands point every way; the dev hands mostly point one way);
+* ``small_tip_first``: ``small`` with each finger listed tip first, as MMPose's RHD files do.
 
-``all`` pools every hand of the four sets into one PCK (each point's accuracy over all hands).
+``all`` pools every hand of the sets into one PCK (each point's accuracy over all hands);
+``small_tip_first`` repeats ``small``'s hands, so it is left out of ``all``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ sys.path.insert(0, str(ROOT))
 from posekit import EstimatorOptions  # noqa: E402
 from posekit.eval.dataset import load_annotations, predict_topdown, topdown_predictor  # noqa: E402
 from posekit.eval.files import evaluate_file  # noqa: E402
+from posekit.schemas import CONVERSIONS, HAND21, HAND21_TIP_FIRST  # noqa: E402
+
+# Point i of a tip-first hand is point TIP_FIRST[i] of a base-first one.
+TIP_FIRST = tuple(i for ((i, _),) in CONVERSIONS[(HAND21.name, HAND21_TIP_FIRST.name)].sources)
 
 SHARED = ROOT.parent / "shared" / "data"
 SMALL_SCALES = (0.2, 0.3, 0.4, 0.5)
@@ -183,14 +189,30 @@ def build_small_set(out: Path, rotate: bool) -> Path:
     return out
 
 
+def build_tip_first_set(source: Path, out: Path) -> Path:
+    """``source``'s hands with each finger listed tip first, as MMPose's RHD files list them
+    (same point names); the images are ``source``'s."""
+    annotations = load_annotations(source / "annotations.json")
+    for ann in annotations["annotations"]:
+        points = np.asarray(ann["keypoints"], dtype=np.float64).reshape(21, 3)
+        ann["keypoints"] = points[list(TIP_FIRST)].ravel().tolist()
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / "images").exists():
+        (out / "images").symlink_to((source / "images").resolve(), target_is_directory=True)
+    (out / "annotations.json").write_text(json.dumps(annotations))
+    return out
+
+
 def build_sets(out: Path) -> dict[str, Path]:
-    return {
+    sets = {
         "freihand": build_dev_set("hand_freihand", out / "freihand"),
         "onehand10k": build_dev_set("hand_onehand10k", out / "onehand10k"),
         "wholebody": build_wholebody_set(out / "wholebody"),
         "small": build_small_set(out / "small", rotate=False),
         "small_rotated": build_small_set(out / "small_rotated", rotate=True),
     }
+    sets["small_tip_first"] = build_tip_first_set(sets["small"], out / "small_tip_first")
+    return sets
 
 
 def _pooled(parts: list[tuple[str, dict[str, Any], list[dict[str, Any]]]]) -> tuple[dict, list[dict]]:
@@ -227,10 +249,11 @@ def main() -> None:
             results, _ = predict_topdown(predict, annotations, folder / "images")
             ms = 1000 * (time.perf_counter() - start) / max(len(annotations["annotations"]), 1)
             rows.append((name, evaluate_file(annotations, results), ms))
-            parts.append((name, annotations, results))
-    pooled, pooled_results = _pooled(parts)
-    total = sum(len(a["annotations"]) for _, a, _ in parts)
-    mean_ms = sum(ms * len(a["annotations"]) for (_, _, ms), (_, a, _) in zip(rows, parts, strict=True)) / total
+            if name != "small_tip_first":
+                parts.append((name, annotations, results, ms))
+    pooled, pooled_results = _pooled([(name, a, r) for name, a, r, _ in parts])
+    hands = [len(a["annotations"]) for _, a, _, _ in parts]
+    mean_ms = sum(ms * n for (_, _, _, ms), n in zip(parts, hands, strict=True)) / sum(hands)
     rows.append(("all", evaluate_file(pooled, pooled_results), mean_ms))
     print(f"hand_landmark_{args.hand_model}, {args.threads} thread(s)\n")
     print("| set | hands | PCK@0.2 | EPE px | ms/hand |")
