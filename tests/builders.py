@@ -1,11 +1,13 @@
-"""Small builders of hand-made ``Poses`` for tests that need no model."""
+"""Small builders of hand-made ``Poses`` (and label files) for tests that need no model."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 
 from posekit.results import Keypoints, Poses
-from posekit.schemas import BLAZEPOSE33, COCO17, KeypointSchema
+from posekit.schemas import BLAZEPOSE33, COCO17, CONVERSIONS, HAND21, HAND21_TIP_FIRST, KeypointSchema
 
 # A person standing and facing the camera, in a unit box (x right, y down). The person's left
 # side is on the image's right.
@@ -215,3 +217,17 @@ def pasted_people_sequence(
         frames.append(canvas)
         labels.append(frame_people)
     return frames, _sequence_annotations(labels, canvas_hw)
+
+
+# Point i of a tip-first hand (RHD as MMPose ships it) is point TIP_FIRST[i] of a base-first one.
+TIP_FIRST = [i for ((i, _),) in CONVERSIONS[(HAND21.name, HAND21_TIP_FIRST.name)].sources]
+
+
+def tip_first(data: dict, *, nested: bool = False) -> dict:
+    """A copy of the hand file ``data`` with each finger listed tip first (``nested``: points as
+    ``[[x, y, v], ...]``, as MMPose's RHD files hold them)."""
+    out = json.loads(json.dumps(data))
+    for ann in out["annotations"]:
+        points = np.array(ann["keypoints"], float).reshape(21, 3)[TIP_FIRST]
+        ann["keypoints"] = points.tolist() if nested else points.ravel().tolist()
+    return out

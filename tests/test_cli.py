@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from posekit.cli import COMMANDS, main
@@ -193,6 +194,23 @@ def test_eval_of_hand_and_face_files(name, key, bound, capsys):
     # Measured: FreiHAND 0.88, OneHand10K 1.0 PCK@0.2; 300W NME 0.054 (inter-ocular).
     assert report[key] >= bound if key.startswith("PCK") else report[key] <= bound
     assert report["missed"] == 0
+
+
+def test_eval_of_a_tip_first_hand_file_answers_in_its_order(tmp_path, capsys):
+    """RHD as MMPose ships it lists each finger from its tip under FreiHAND's names: posekit
+    reads the order from the labels and answers in it (measured 1.0, as the original file)."""
+    from tests.builders import tip_first
+
+    original = json.loads((ANNOTATIONS / "hand_onehand10k.json").read_text())
+    (tmp_path / "rhd_order.json").write_text(json.dumps(tip_first(original)))
+    out = tmp_path / "pred.json"
+    args = ["--images", str(IMAGES), "--quiet", "--json", "--predictions-out", str(out)]
+    assert main(["eval", str(tmp_path / "rhd_order.json"), *args]) == 0
+    assert json.loads(capsys.readouterr().out)["PCK@0.2"] >= 0.9
+    result = json.loads(out.read_text())[0]
+    gt = original["annotations"][0]
+    thumb_tip = result["keypoints"][3:5]  # point 1 of the tip-first file
+    assert np.hypot(*np.subtract(thumb_tip, gt["keypoints"][12:14])) < 0.2 * max(gt["bbox"][2:])  # its point 4
 
 
 def test_eval_of_a_hand_file_runs_a_registered_top_down_predictor(tmp_path, capsys, monkeypatch):

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from posekit.errors import InputError, UnreadableInputError, UsageError
+from posekit.eval.landmarks import hand_file_schema
 from posekit.io.formats import keypoints_to_results, poses_to_wholebody_results
 from posekit.io.images import DEFAULT_MAX_PIXELS, read_image
 from posekit.landmarks.face import FaceMeshLandmarker
@@ -131,9 +132,11 @@ def predict_topdown(
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> tuple[list[dict[str, Any]], list[InputError]]:
     """Top-down results for a hand or face file: ``predict`` runs on each image with its
-    annotations' boxes; every result records the ``annotation_id`` and ``bbox`` it answers."""
+    annotations' boxes; every result records the ``annotation_id`` and ``bbox`` it answers.
+    Hand results are in the file's finger order (:func:`hand_file_schema`)."""
     category_id = int(annotations["categories"][0]["id"]) if annotations["categories"] else 1
     k = len(annotations["categories"][0].get("keypoints", [])) if annotations["categories"] else 0
+    hand_layout = hand_file_schema(annotations) if k == 21 else None
     by_image: dict[Any, list[dict[str, Any]]] = {}
     for ann in annotations["annotations"]:
         by_image.setdefault(ann["image_id"], []).append(ann)
@@ -150,6 +153,8 @@ def predict_topdown(
             else:
                 boxes = np.array([a["bbox"] for a in anns], dtype=np.float32).reshape(-1, 4)
                 points = predict(image, boxes)
+                if hand_layout is not None and points.schema == HAND21:
+                    points = points.to(hand_layout)
                 if len(points) != len(anns):
                     raise UsageError(f"the predictor returned {len(points)} results for {len(anns)} boxes")
                 allowed = (k, 68) if k == 98 else (k,)  # WFLW is also scored on its 68-point subset

@@ -7,7 +7,8 @@ kind           recognised by                                                   m
 ``wholebody``  annotations carry ``foot_kpts``, ``face_kpts``, ``lefthand_kpts``,  AP / AR of the
                ``righthand_kpts`` (COCO-WholeBody)                              133 points and
                                                                                of each part
-``hand``       category with 21 keypoints (FreiHAND, OneHand10K)               PCK@0.2, EPE
+``hand``       category with 21 keypoints (FreiHAND, OneHand10K, Panoptic,     PCK@0.2, EPE
+               RHD; finger order from the labels, see posekit.eval.landmarks)
 ``face``       category with 68 (300W) or 98 (WFLW) keypoints                  NME
 =============  ==============================================================  ==================
 

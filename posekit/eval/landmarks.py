@@ -11,6 +11,10 @@ top-down on each annotation's box:
 * **NME** (faces): each labelled point's distance divided by the face's inter-ocular distance
   (outer eye corners: iBUG 36 and 45, WFLW 60 and 72), averaged over all labelled points.
 
+Hand files list each finger from its base (FreiHAND, OneHand10K, CMU Panoptic, COCO-WholeBody)
+or from its tip (RHD as MMPose ships it) under the same point names; :func:`hand_file_schema`
+tells which from the labelled points, and results are written in the file's order.
+
 Each annotation is answered by the result with its ``annotation_id``; results without one are
 matched within their image, best box overlap (IoU > 0.1) first. An annotation no result answers
 is ``missed``: its points count as wrong for PCK and are left out of EPE and NME (reported as
@@ -24,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from posekit.schemas import CONVERSIONS
+from posekit.schemas import CONVERSIONS, HAND21, HAND21_TIP_FIRST, KeypointSchema
 from posekit.schemas.face import (
     FACE68_LEFT_EYE_OUTER,
     FACE68_RIGHT_EYE_OUTER,
@@ -47,7 +51,8 @@ def _iou(a: list[float], b: list[float]) -> float:
 
 def match_results(annotations: dict[str, Any], results: list[dict[str, Any]]) -> list[tuple[dict, dict | None]]:
     """Each annotation with at least one labelled point, paired with the result answering it (or None)."""
-    anns = [a for a in annotations["annotations"] if (np.asarray(a["keypoints"])[2::3] > 0).any()]
+    # reshape: some files (RHD's from MMPose) nest the points as [[x, y, v], ...] rather than flat.
+    anns = [a for a in annotations["annotations"] if (np.asarray(a["keypoints"]).reshape(-1, 3)[:, 2] > 0).any()]
     by_id = {r["annotation_id"]: r for r in results if "annotation_id" in r}
     loose: dict[Any, list[dict]] = defaultdict(list)
     for r in results:
@@ -83,6 +88,26 @@ def _arrays(ann: dict, result: dict | None, k: int) -> tuple[np.ndarray, np.ndar
         if pred.shape[0] != k:
             raise ValueError(f"result for annotation {ann['id']} has {pred.shape[0]} points, expected {k}")
     return gt[:, :2], gt[:, 2] > 0, pred
+
+
+def hand_file_schema(annotations: dict[str, Any]) -> KeypointSchema:
+    """``HAND21`` or ``HAND21_TIP_FIRST``: the order a 21-point hand file lists each finger in.
+
+    The point names do not tell (RHD's MMPose files name its tip-first points as FreiHAND names
+    its base-first ones), the labels do: a finger's base is nearer the wrist than its tip. Each
+    finger labelled at both ends votes; the majority of all the file's votes decides, so a few
+    curled fingers cannot flip it, and a file with no votes is taken as base-first."""
+    votes = 0
+    for ann in annotations["annotations"]:
+        points = np.asarray(ann["keypoints"], dtype=np.float64).reshape(-1, 3)
+        if points.shape[0] != 21 or points[0, 2] <= 0:
+            continue
+        for first in (1, 5, 9, 13, 17):
+            base_side, tip_side = points[first], points[first + 3]
+            if base_side[2] > 0 and tip_side[2] > 0:
+                near = np.linalg.norm(base_side[:2] - points[0, :2]) < np.linalg.norm(tip_side[:2] - points[0, :2])
+                votes += 1 if near else -1
+    return HAND21_TIP_FIRST if votes < 0 else HAND21
 
 
 def evaluate_hands(annotations: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, float]:

@@ -25,7 +25,7 @@ from posekit.schemas.body import (
 )
 from posekit.schemas.core import Conversion, KeypointSchema, compose, convert
 from posekit.schemas.face import FACE68, FACE468, FACE_CONVERSIONS, WFLW98
-from posekit.schemas.hand import HAND21, HAND_CONVERSIONS, HAND_LEFT21, HAND_RIGHT21, HandLandmark
+from posekit.schemas.hand import HAND21, HAND21_TIP_FIRST, HAND_CONVERSIONS, HAND_LEFT21, HAND_RIGHT21, HandLandmark
 from posekit.schemas.wholebody import (
     BODY25_FACE70_HANDS,
     HALPE26,
@@ -43,6 +43,7 @@ __all__ = [
     "COCO17",
     "BODY25",
     "HAND21",
+    "HAND21_TIP_FIRST",
     "HAND_LEFT21",
     "HAND_RIGHT21",
     "FACE68",
@@ -72,6 +73,7 @@ SCHEMAS: dict[str, KeypointSchema] = {
         COCO17,
         BODY25,
         HAND21,
+        HAND21_TIP_FIRST,
         HAND_LEFT21,
         HAND_RIGHT21,
         FACE68,

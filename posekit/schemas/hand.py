@@ -5,6 +5,10 @@ base of the finger to its tip (MediaPipe's ``HandLandmark``: CMC, MCP, IP, TIP f
 MCP, PIP, DIP, TIP for the fingers). ``HAND21`` is a hand on its own (hand-only data sets);
 ``HAND_LEFT21`` and ``HAND_RIGHT21`` are the same layout as one side of a person, with point
 names as COCO-WholeBody spells them, so conversions to whole-body layouts go by name.
+
+``HAND21_TIP_FIRST`` is RHD as MMPose ships it (``rhd2d``): the same names, but each finger
+listed from its tip to its base (its ``thumb1`` is the thumb tip; MMPose's skeleton links the
+wrist to ``thumb4``). CMU Panoptic's MMPose files use the base-first order.
 """
 
 from __future__ import annotations
@@ -73,7 +77,19 @@ HAND_RIGHT21 = KeypointSchema(
     "hand_right21", ("right_hand_root",) + tuple(f"right_{n}" for n in HAND_NAMES[1:]), HAND_EDGES, HAND_SIGMAS
 )
 
+# Point i of the tip-first layout is point _TIP_FIRST[i] of the base-first one (and back: the
+# permutation is its own inverse).
+_TIP_FIRST = (0,) + tuple(5 + 4 * finger - joint for finger in range(5) for joint in range(1, 5))
+HAND21_TIP_FIRST = KeypointSchema(
+    "hand21_tip_first",
+    HAND_NAMES,
+    tuple((_TIP_FIRST.index(a), _TIP_FIRST.index(b)) for a, b in HAND_EDGES),
+    HAND_SIGMAS[list(_TIP_FIRST)],
+)
+
 HAND_CONVERSIONS = (
+    by_index(HAND21, HAND21_TIP_FIRST, _TIP_FIRST),
+    by_index(HAND21_TIP_FIRST, HAND21, _TIP_FIRST),
     by_index(HAND_LEFT21, HAND21, range(21)),
     by_index(HAND_RIGHT21, HAND21, range(21)),
     by_index(HAND21, HAND_LEFT21, range(21)),

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from posekit.eval.files import evaluate_file
-from posekit.schemas import CONVERSIONS
+from posekit.eval.landmarks import hand_file_schema
+from posekit.schemas import CONVERSIONS, HAND21, HAND21_TIP_FIRST
+from tests.builders import TIP_FIRST, tip_first
 from tests.conftest import ANNOTATIONS
 
 
@@ -97,3 +99,24 @@ def test_face_results_of_the_wrong_size_are_refused():
         r["keypoints"] = r["keypoints"][:51]
     with pytest.raises(ValueError):
         evaluate_file(data, results)
+
+
+def test_tip_first_is_its_own_inverse_and_keeps_the_wrist_links():
+    assert TIP_FIRST[:5] == [0, 4, 3, 2, 1] and [TIP_FIRST[i] for i in TIP_FIRST] == list(range(21))
+    wrist_links = {b for a, b in HAND21_TIP_FIRST.edges if a == 0}
+    assert wrist_links == {4, 8, 20}  # thumb, index and pinky bases (middle and ring join the palm)
+
+
+@pytest.mark.parametrize("name", ["hand_freihand", "hand_onehand10k"])
+def test_hand_file_schema_reads_the_finger_order_from_the_labels(name):
+    data = load(name)
+    assert hand_file_schema(data) is HAND21
+    assert hand_file_schema(tip_first(data)) is HAND21_TIP_FIRST
+    assert hand_file_schema(tip_first(data, nested=True)) is HAND21_TIP_FIRST
+
+
+def test_nested_points_are_scored_as_flat_ones():
+    data = load("hand_onehand10k")
+    nested = tip_first(tip_first(data), nested=True)  # base-first again, as [[x, y, v], ...]
+    metrics = evaluate_file(nested, from_gt(data))
+    assert metrics["PCK@0.2"] == 1.0 and metrics["num_hands"] == len(data["annotations"])
