@@ -73,8 +73,9 @@ class EstimatorOptions:
     * ``detector``: ``movenet`` (MoveNet MultiPose, up to 6 people per image) or ``blazepose``
       (BlazePose's detector: mostly one person, for single-person footage).
     * ``keypoint_model``: per-person COCO-17 model, ``thunder`` (accurate), ``lightning``
-      (about 4x faster), ``auto`` (Lightning for people whose crop fits its 192 px input,
-      Thunder for larger ones; the video default) or ``none`` (keep the detector's own keypoints).
+      (about 4x faster, about 0.1 AP lower), ``auto`` (Lightning for people whose crop fits its
+      192 px input, Thunder for larger ones: accuracy for the few near people, speed for crowds of
+      far ones; the video default) or ``none`` (keep the detector's own keypoints).
     * ``landmark_model``: BlazePose size for the 33 landmarks and world coordinates,
       ``lite`` | ``full`` | ``heavy``, or ``none`` to skip them (COCO-17 only).
     * ``landmark_refine``: run BlazePose twice, the second time on the ROI its own alignment
