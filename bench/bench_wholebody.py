@@ -30,15 +30,14 @@ IMAGES = {"1 person": "000000000785.jpg", "5 people": "000000197388.jpg"}
 
 CONFIGS = {
     "body (thunder + BlazePose full)": EstimatorOptions(),
-    "whole body, hands full": EstimatorOptions(whole_body=True),
-    "whole body, hands lite": EstimatorOptions(whole_body=True, hand_model="lite"),
-    "whole body, lightning + hands lite": EstimatorOptions(
-        whole_body=True, keypoint_model="lightning", hand_model="lite"
+    "whole body (default: BlazePose heavy)": EstimatorOptions(whole_body=True),
+    "whole body, BlazePose full": EstimatorOptions(whole_body=True, landmark_model="full"),
+    "whole body, BlazePose full, hands lite": EstimatorOptions(
+        whole_body=True, landmark_model="full", hand_model="lite"
     ),
-    "whole body, fastest (+ no hand search)": EstimatorOptions(
-        whole_body=True, keypoint_model="lightning", hand_model="lite", hand_search=False
+    "whole body, fastest": EstimatorOptions(
+        whole_body=True, keypoint_model="lightning", landmark_model="full", hand_model="lite", hand_search=False
     ),
-    "whole body, BlazePose heavy": EstimatorOptions(whole_body=True, landmark_model="heavy"),
 }
 
 

@@ -150,10 +150,23 @@ def test_auto_model_skips_blazepose_only_when_the_output_cannot_carry_it():
     from posekit.cli.options import options_from_args
 
     args = build_parser().parse_args(["predict", "x.jpg", "--out", "o"])
-    assert options_from_args(args, output_needs_landmarks=False).landmark_model == "none"
-    assert options_from_args(args, output_needs_landmarks=True).landmark_model == "full"
+    assert options_from_args(args, output_needs_landmarks=False).resolved_landmark_model == "none"
+    assert options_from_args(args, output_needs_landmarks=True).resolved_landmark_model == "full"
     args = build_parser().parse_args(["predict", "x.jpg", "--out", "o", "--model", "heavy"])
-    assert options_from_args(args, output_needs_landmarks=False).landmark_model == "heavy"
+    assert options_from_args(args, output_needs_landmarks=False).resolved_landmark_model == "heavy"
+    # Whole body places hands and face from BlazePose: heavy for images, full for video (speed).
+    args = build_parser().parse_args(["predict", "x.jpg", "--out", "o", "--whole-body"])
+    assert options_from_args(args, output_needs_landmarks=False).resolved_landmark_model == "heavy"
+    args = build_parser().parse_args(["track", "x.mp4", "--out", "o", "--whole-body"])
+    assert options_from_args(args, output_needs_landmarks=False, video=True).resolved_landmark_model == "full"
+
+
+def test_landmark_model_auto_is_heavy_for_whole_body_only():
+    from posekit import EstimatorOptions
+
+    assert EstimatorOptions().resolved_landmark_model == "full"
+    assert EstimatorOptions(whole_body=True).resolved_landmark_model == "heavy"
+    assert EstimatorOptions(whole_body=True, landmark_model="lite").resolved_landmark_model == "lite"
 
 
 def test_eval_whole_body_file(tmp_path):

@@ -29,7 +29,8 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
         choices=["auto", "lite", "full", "heavy", "none"],
         default="auto",
         help="BlazePose model for the 33 landmarks and world coordinates; none skips them; auto (default) "
-        "uses full when the output carries them and none when it holds COCO-17 only (coco format, eval)",
+        "uses full when the output carries them (heavy with --whole-body on images, where it places hands "
+        "and face better) and none when it holds COCO-17 only (coco format, eval)",
     )
     group.add_argument(
         "--min-score",
@@ -56,13 +57,16 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
     )
 
 
-def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool = True) -> EstimatorOptions:
+def options_from_args(
+    args: argparse.Namespace, *, output_needs_landmarks: bool = True, video: bool = False
+) -> EstimatorOptions:
     """``output_needs_landmarks``: whether what the command writes uses BlazePose's 33 landmarks;
-    with ``--model auto`` nobody waits for a model whose output would be thrown away."""
+    with ``--model auto`` nobody waits for a model whose output would be thrown away. ``video``:
+    ``--model auto`` stays at full with ``--whole-body`` (heavy is ~30 ms more per person per frame)."""
     landmark_model = args.model
     if landmark_model == "auto":
         needed = output_needs_landmarks or args.detector == "blazepose" or args.whole_body
-        landmark_model = _DEFAULTS.landmark_model if needed else "none"
+        landmark_model = ("full" if video else "auto") if needed else "none"
     return EstimatorOptions(
         detector=args.detector,
         keypoint_model=args.keypoints,
