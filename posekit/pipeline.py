@@ -277,10 +277,9 @@ class PoseEstimator:
         assert self._movenet is not None
         candidates = self._movenet(image_rgb)
         clock.lap("detect")
-        coco_xy, coco_conf = candidates.coco17_xy.copy(), candidates.coco17_confidence.copy()
+        coco_xy, coco_conf = candidates.coco17_xy, candidates.coco17_confidence
         if self._keypoint_model is not None:
-            for i in range(len(candidates)):
-                coco_xy[i], coco_conf[i] = self._keypoint_model(image_rgb, candidates.boxes_xyxy[i])
+            coco_xy, coco_conf = self._keypoint_model.in_boxes(image_rgb, candidates.boxes_xyxy)
         clock.lap("keypoints")
         scores = candidates.scores * coco_conf.mean(axis=1)
         keep = pose_nms(coco_xy, coco_conf, candidates.boxes_xyxy, scores, self.options.pose_nms_oks)
@@ -341,11 +340,12 @@ class PoseEstimator:
         detections = self._blazepose_detector(image_rgb)
         return list(detections.rois), detections.scores
 
-    def keypoints_in_box(self, image_rgb: np.ndarray, box_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """COCO-17 ``xy (17, 2)`` pixels and ``confidence (17,)`` from the keypoint model."""
+    def keypoints_in_boxes(self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """COCO-17 ``xy (n, 17, 2)`` pixels and ``confidence (n, 17)`` from the keypoint model, one
+        row per box (with ``auto``, the boxes of one image together: the model depends on them all)."""
         if self._keypoint_model is None:
-            raise UsageError("keypoints_in_box needs keypoint_model thunder, lightning or auto")
-        return self._keypoint_model(image_rgb, box_xyxy)
+            raise UsageError("keypoints_in_boxes needs keypoint_model thunder, lightning or auto")
+        return self._keypoint_model.in_boxes(image_rgb, boxes_xyxy)
 
     def landmarks_in_roi(self, image_rgb: np.ndarray, roi: RotatedRect) -> BlazePoseLandmarks:
         """BlazePose's 33 landmarks in a rotated ROI (a second pass when ``landmark_refine``)."""

@@ -304,15 +304,13 @@ class VideoPoseEstimator:
             self._frames_since_detect += 1
         clock.lap("detect")
         n = len(boxes)
-        coco_xy = np.zeros((n, 17, 2), np.float32)
-        coco_conf = np.zeros((n, 17), np.float32)
-        for i, box in enumerate(boxes):
-            if self.estimator.has_keypoint_model:
-                coco_xy[i], coco_conf[i] = self.estimator.keypoints_in_box(image_rgb, box)
-            else:
-                coco_xy[i], coco_conf[i] = detector_points[i]
-        clock.lap("keypoints")
         boxes_xyxy = np.array(boxes, np.float32).reshape(n, 4)
+        if self.estimator.has_keypoint_model:
+            coco_xy, coco_conf = self.estimator.keypoints_in_boxes(image_rgb, boxes_xyxy)
+        else:
+            coco_xy = np.array([xy for xy, _ in detector_points], np.float32).reshape(n, 17, 2)
+            coco_conf = np.array([conf for _, conf in detector_points], np.float32).reshape(n, 17)
+        clock.lap("keypoints")
         # A person's score is their mean keypoint confidence, the same for a propagated ROI (which
         # has no detector score) and a new detection.
         scores = coco_conf.mean(axis=1)

@@ -115,15 +115,20 @@ def test_size_switched_keypoint_model_uses_lightning_for_small_crops_and_thunder
 
     lightning = MoveNetSinglePose(LiteRTRuntime(model_path("movenet_singlepose_lightning.tflite"), 2))
     thunder = MoveNetSinglePose(LiteRTRuntime(model_path("movenet_singlepose_thunder.tflite"), 2))
-    switched = SizeSwitchedSinglePose(lightning, thunder)
+    switched = SizeSwitchedSinglePose(lightning, thunder, max_large=2)
     image = cv2.cvtColor(cv2.imread(str(Path(__file__).parent / "data/images/000000000785.jpg")), cv2.COLOR_BGR2RGB)
-    person = np.array([280.0, 44.0, 500.0, 392.0], np.float32)  # the labelled skier, 348 px tall: crop 435 px
+    person = np.array([[280.0, 44.0, 500.0, 392.0]], np.float32)  # the labelled skier, 348 px tall: crop 435 px
     small = person / 4  # the same picture at a quarter size: crop 109 px
     image_small = cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
     cases = ((thunder, lightning, image, person), (lightning, thunder, image_small, small))
     for picked, other, img, box in cases:
-        xy, confidence = switched(img, box)
-        expected_xy, expected_conf = picked(img, box)
+        xy, confidence = switched.in_boxes(img, box)
+        expected_xy, expected_conf = picked.in_boxes(img, box)
         np.testing.assert_array_equal(xy, expected_xy)
         np.testing.assert_array_equal(confidence, expected_conf)
-        assert not np.array_equal(xy, other(img, box)[0])
+        assert not np.array_equal(xy, other.in_boxes(img, box)[0])
+    # At most max_large people per image get the large model: the largest ones.
+    crowd = np.concatenate([person * 0.9, person, small, person * 0.95])
+    assert switched.uses_large(crowd).tolist() == [False, True, False, True]
+    assert switched.in_boxes(image, crowd)[0].shape == (4, 17, 2)
+    assert switched.in_boxes(image, np.zeros((0, 4)))[0].shape == (0, 17, 2)

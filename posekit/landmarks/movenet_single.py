@@ -36,23 +36,49 @@ class MoveNetSinglePose:
         xy = apply_affine(keypoints_yx[:, [1, 0]] * self.input_size, crop_to_image)
         return xy.astype(np.float32), keypoints_yx[:, 2].astype(np.float32)
 
+    def in_boxes(self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """COCO-17 ``xy (n, 17, 2)`` and ``confidence (n, 17)`` for the person in each box."""
+        return _stacked([self(image_rgb, box) for box in np.asarray(boxes_xyxy).reshape(-1, 4)])
+
+
+def _stacked(readings: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    xy = np.array([r[0] for r in readings], np.float32).reshape(len(readings), 17, 2)
+    confidence = np.array([r[1] for r in readings], np.float32).reshape(len(readings), 17)
+    return xy, confidence
+
 
 class SizeSwitchedSinglePose:
-    """Lightning for people whose crop fits its 192 px input, Thunder for larger ones.
+    """Lightning for people whose crop fits its 192 px input, Thunder for larger ones, at most
+    ``max_large`` of them per image (the largest).
 
     A cost rule, not a free lunch: Thunder reads people of every size better (measured on the
     dev images at 1, 0.5 and 0.3 scale: about +0.1 AP each time), at 4x Lightning's time. Large
     people are usually few in a frame (someone near the camera), small ones many (a street, a
     crowd), so spending Thunder on the large ones raises accuracy where a frame can afford it
-    and keeps a crowd of far people at Lightning's speed (``bench/bench_video.py``).
+    and keeps a crowd of far people at Lightning's speed; the cap bounds a frame's cost when many
+    people are near (3: no keypoint AP lost on the labelled sequences of ``bench/bench_video.py``,
+    2 loses 0.03 on the 5-person one).
     """
 
-    def __init__(self, small: MoveNetSinglePose, large: MoveNetSinglePose) -> None:
+    def __init__(self, small: MoveNetSinglePose, large: MoveNetSinglePose, max_large: int = 3) -> None:
         self._small, self._large = small, large
         self.input_size = small.input_size
+        self.max_large = max_large
 
-    def __call__(self, image_rgb: np.ndarray, box_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """As :meth:`MoveNetSinglePose.__call__`, with the model the crop's size picks."""
-        crop_side = square_around_box(box_xyxy).width
-        model = self._large if crop_side > self._small.input_size else self._small
-        return model(image_rgb, box_xyxy)
+    def uses_large(self, boxes_xyxy: np.ndarray) -> np.ndarray:
+        """``(n,)`` bool: which boxes get the large model."""
+        boxes = np.asarray(boxes_xyxy, np.float64).reshape(-1, 4)
+        sides = np.array([square_around_box(box).width for box in boxes])
+        large = sides > self._small.input_size
+        large[np.argsort(-sides, kind="stable")[self.max_large :]] = False
+        return large
+
+    def in_boxes(self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`MoveNetSinglePose.in_boxes`, each box with the model its size picks."""
+        boxes = np.asarray(boxes_xyxy).reshape(-1, 4)
+        return _stacked(
+            [
+                (self._large if large else self._small)(image_rgb, box)
+                for box, large in zip(boxes, self.uses_large(boxes), strict=True)
+            ]
+        )
