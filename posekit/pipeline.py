@@ -81,7 +81,8 @@ class EstimatorOptions:
       default): ``full``, and ``heavy`` with ``whole_body``, whose hand and face ROIs come from
       BlazePose's points (measured on the COCO-WholeBody dev images at 0.75 / 1 / 1.25 scale:
       whole-body AP 0.281 / 0.398 / 0.319 with full, 0.388 / 0.440 / 0.491 with heavy, at about
-      30 ms more per person). See :attr:`resolved_landmark_model`.
+      30 ms more per person); video (:class:`~posekit.video_pipeline.VideoOptions`) takes full.
+      See :attr:`resolved_landmark_model`.
     * ``landmark_refine``: run BlazePose twice, the second time on the ROI its own alignment
       points give (as MediaPipe does across frames).
     * ``min_person_score``: people scoring below this are dropped.

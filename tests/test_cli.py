@@ -157,16 +157,21 @@ def test_auto_model_skips_blazepose_only_when_the_output_cannot_carry_it():
     # Whole body places hands and face from BlazePose: heavy for images, full for video (speed).
     args = build_parser().parse_args(["predict", "x.jpg", "--out", "o", "--whole-body"])
     assert options_from_args(args, output_needs_landmarks=False).resolved_landmark_model == "heavy"
+    from posekit.cli.track import video_options_from_args
+
     args = build_parser().parse_args(["track", "x.mp4", "--out", "o", "--whole-body"])
-    assert options_from_args(args, output_needs_landmarks=False, video=True).resolved_landmark_model == "full"
+    assert video_options_from_args(args).estimator.resolved_landmark_model == "full"
 
 
 def test_landmark_model_auto_is_heavy_for_whole_body_only():
-    from posekit import EstimatorOptions
+    from posekit import EstimatorOptions, VideoOptions
 
     assert EstimatorOptions().resolved_landmark_model == "full"
     assert EstimatorOptions(whole_body=True).resolved_landmark_model == "heavy"
     assert EstimatorOptions(whole_body=True, landmark_model="lite").resolved_landmark_model == "lite"
+    video = VideoOptions(estimator=EstimatorOptions(whole_body=True))
+    assert video.estimator.resolved_landmark_model == "full"  # per frame, heavy costs too much
+    assert VideoOptions(estimator=EstimatorOptions(landmark_model="heavy")).estimator.landmark_model == "heavy"
 
 
 def test_eval_whole_body_file(tmp_path):

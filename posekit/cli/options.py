@@ -57,16 +57,13 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
     )
 
 
-def options_from_args(
-    args: argparse.Namespace, *, output_needs_landmarks: bool = True, video: bool = False
-) -> EstimatorOptions:
+def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool = True) -> EstimatorOptions:
     """``output_needs_landmarks``: whether what the command writes uses BlazePose's 33 landmarks;
-    with ``--model auto`` nobody waits for a model whose output would be thrown away. ``video``:
-    ``--model auto`` stays at full with ``--whole-body`` (heavy is ~30 ms more per person per frame)."""
+    with ``--model auto`` nobody waits for a model whose output would be thrown away (and when it
+    is needed, ``auto`` is left for the options to resolve: full, heavy for whole body on images)."""
     landmark_model = args.model
-    if landmark_model == "auto":
-        needed = output_needs_landmarks or args.detector == "blazepose" or args.whole_body
-        landmark_model = ("full" if video else "auto") if needed else "none"
+    if landmark_model == "auto" and not (output_needs_landmarks or args.detector == "blazepose" or args.whole_body):
+        landmark_model = "none"
     return EstimatorOptions(
         detector=args.detector,
         keypoint_model=args.keypoints,

@@ -82,7 +82,7 @@ def add_model_and_tracking_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def video_options_from_args(args: argparse.Namespace) -> VideoOptions:
-    estimator: EstimatorOptions = options_from_args(args, output_needs_landmarks=False, video=True)
+    estimator: EstimatorOptions = options_from_args(args, output_needs_landmarks=False)
     return replace(
         _VIDEO_DEFAULTS,
         estimator=estimator,
