@@ -62,7 +62,6 @@ class SizeSwitchedSinglePose:
 
     def __init__(self, small: MoveNetSinglePose, large: MoveNetSinglePose, max_large: int = 3) -> None:
         self._small, self._large = small, large
-        self.input_size = small.input_size
         self.max_large = max_large
 
     def uses_large(self, boxes_xyxy: np.ndarray) -> np.ndarray:
