@@ -46,10 +46,7 @@ from posekit.eval.dataset import (  # noqa: E402
     topdown_predictor,
 )
 from posekit.eval.files import evaluate_file  # noqa: E402
-from posekit.schemas import CONVERSIONS, HAND21, HAND21_TIP_FIRST  # noqa: E402
-
-# Point i of a tip-first hand is point TIP_FIRST[i] of a base-first one.
-TIP_FIRST = tuple(i for ((i, _),) in CONVERSIONS[(HAND21.name, HAND21_TIP_FIRST.name)].sources)
+from tests.builders import TIP_FIRST  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 SMALL_SCALES = (0.2, 0.3, 0.4, 0.5)

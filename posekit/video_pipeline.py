@@ -34,6 +34,7 @@ from posekit.geometry import RotatedRect, box_iou_xyxy
 from posekit.landmarks.blazepose import BlazePoseLandmarks
 from posekit.landmarks.face import FaceLandmarks
 from posekit.landmarks.hand import HandLandmarks
+from posekit.landmarks.movenet_single import stack_readings
 from posekit.landmarks.wholebody import PersonParts, PreviousParts
 from posekit.pipeline import (
     EstimatorOptions,
@@ -312,8 +313,7 @@ class VideoPoseEstimator:
         if self.estimator.has_keypoint_model:
             coco_xy, coco_conf = self.estimator.keypoints_in_boxes(image_rgb, boxes_xyxy)
         else:
-            coco_xy = np.array([xy for xy, _ in detector_points], np.float32).reshape(n, 17, 2)
-            coco_conf = np.array([conf for _, conf in detector_points], np.float32).reshape(n, 17)
+            coco_xy, coco_conf = stack_readings(detector_points)
         clock.lap("keypoints")
         # A person's score is their mean keypoint confidence, the same for a propagated ROI (which
         # has no detector score) and a new detection.

@@ -38,10 +38,11 @@ class MoveNetSinglePose:
 
     def in_boxes(self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """COCO-17 ``xy (n, 17, 2)`` and ``confidence (n, 17)`` for the person in each box."""
-        return _stacked([self(image_rgb, box) for box in np.asarray(boxes_xyxy).reshape(-1, 4)])
+        return stack_readings([self(image_rgb, box) for box in np.asarray(boxes_xyxy).reshape(-1, 4)])
 
 
-def _stacked(readings: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def stack_readings(readings: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """One ``(xy (17, 2), confidence (17,))`` reading per person -> ``xy (n, 17, 2)``, ``confidence (n, 17)``."""
     xy = np.array([r[0] for r in readings], np.float32).reshape(len(readings), 17, 2)
     confidence = np.array([r[1] for r in readings], np.float32).reshape(len(readings), 17)
     return xy, confidence
@@ -75,7 +76,7 @@ class SizeSwitchedSinglePose:
     def in_boxes(self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`MoveNetSinglePose.in_boxes`, each box with the model its size picks."""
         boxes = np.asarray(boxes_xyxy).reshape(-1, 4)
-        return _stacked(
+        return stack_readings(
             [
                 (self._large if large else self._small)(image_rgb, box)
                 for box, large in zip(boxes, self.uses_large(boxes), strict=True)
