@@ -6,7 +6,7 @@ Per frame:
    the previous frame, moved by its velocity (MediaPipe's pose tracking works the same way), so
    the per-person model runs without a detector pass.
 2. **Detect only when needed**: on the first frame, when there are no live tracks, when a track
-   was lost on the previous frame, every ``redetect_interval`` frames (for people walking in),
+   was lost on the previous frame, every ``redetect_interval_s`` seconds (for people walking in),
    and on a scene cut. Detected people already covered by a propagated ROI are skipped.
 3. **Per-person model** on each ROI: MoveNet SinglePose (COCO-17), then BlazePose (33 landmarks,
    world coordinates) when a landmark model is chosen. With ``detector="blazepose"`` the pipeline
@@ -71,8 +71,9 @@ class VideoOptions:
       default is MoveNet Lightning per person (Thunder for people larger than its input) and
       no BlazePose, for speed.
     * ``propagate``: follow each person's ROI from the last frame (False: detect every frame).
-    * ``redetect_interval``: frames between detector passes looking for new people (0: only
-      when a track is lost or nobody is tracked). Each pass looks at one region in turn: the
+    * ``redetect_interval_s``: seconds between detector passes looking for new people (0: only
+      when a track is lost or nobody is tracked); in seconds, so the detector's share of the
+      time does not grow with the frame rate. Each pass looks at one region in turn: the
       whole image, then tiles of at least ``min_tile_px`` (half the longer side) for small people.
     * ``scene_cut_threshold``: mean absolute difference of downscaled grey frames (0..255)
       above which the frame counts as a cut: ROIs are not propagated across it.
@@ -88,7 +89,7 @@ class VideoOptions:
 
     estimator: EstimatorOptions = field(default_factory=_video_estimator_defaults)
     propagate: bool = True
-    redetect_interval: int = 5
+    redetect_interval_s: float = 0.5
     min_tile_px: int = 256
     scene_cut_threshold: float = 40.0
     min_track_score: float = 0.25
@@ -103,8 +104,8 @@ class VideoOptions:
     def __post_init__(self) -> None:
         if self.smoothing not in ("online", "offline", "none"):
             raise UsageError(f"smoothing must be online, offline or none; got {self.smoothing!r}")
-        if self.redetect_interval < 0:
-            raise UsageError(f"redetect_interval must be >= 0, got {self.redetect_interval}")
+        if self.redetect_interval_s < 0:
+            raise UsageError(f"redetect_interval_s must be >= 0, got {self.redetect_interval_s}")
         if self.estimator.detector == "movenet" and self.estimator.keypoint_model == "none" and self.propagate:
             raise UsageError("ROI propagation needs a per-person model: keypoint_model thunder, lightning or auto")
         if self.estimator.landmark_model == "auto":
@@ -116,7 +117,8 @@ class VideoOptions:
 @dataclass
 class VideoStats:
     frames: int = 0
-    detector_runs: int = 0
+    detector_frames: int = 0  # frames on which the detector ran
+    detector_runs: int = 0  # detector passes (a frame can scan several regions)
     people: int = 0
     scene_cuts: int = 0
 
@@ -166,7 +168,7 @@ class VideoPoseEstimator:
         self.tracker.reset()
         self.stats = VideoStats()
         self._filters: dict[tuple[int, str], OneEuroFilter] = {}
-        self._frames_since_detect = 0
+        self._last_detect_s = -np.inf
         self._last_time_s: float | None = None
         self._lost_boxes: list[np.ndarray] = []
         self._regions: np.ndarray | None = None
@@ -194,7 +196,7 @@ class VideoPoseEstimator:
         scene_cut = self._is_scene_cut(image_bgr)
         clock.lap("decode")
         if self.options.estimator.detector == "blazepose":
-            poses = self._blazepose_frame(image_rgb, scene_cut, clock)
+            poses = self._blazepose_frame(image_rgb, timestamp_s, scene_cut, clock)
         else:
             poses = self._movenet_frame(image_rgb, timestamp_s, scene_cut, clock)
         tracked = self.tracker.update(poses, timestamp_s, image_bgr)
@@ -223,18 +225,19 @@ class VideoPoseEstimator:
             logger.debug("scene cut at frame %d", self.stats.frames)
         return cut
 
-    def _needs_detection(self, num_propagated: int, scene_cut: bool) -> bool:
-        interval = self.options.redetect_interval
+    def _needs_detection(self, num_propagated: int, scene_cut: bool, time_s: float) -> bool:
+        interval_s = self.options.redetect_interval_s
         return (
             not self.options.propagate
             or num_propagated == 0
             or scene_cut
             or bool(self._lost_boxes)
-            or (interval > 0 and self._frames_since_detect >= interval)
+            # A millisecond of slack: container timestamps such as 0.1 * k are not exact.
+            or (interval_s > 0 and time_s - self._last_detect_s >= interval_s - 1e-3)
         )
 
     def _detection_regions(
-        self, image_size: tuple[int, int], num_propagated: int, scene_cut: bool
+        self, image_size: tuple[int, int], num_propagated: int, scene_cut: bool, time_s: float
     ) -> np.ndarray | None:
         """Where the detector looks this frame (``None``: nowhere).
 
@@ -255,7 +258,7 @@ class VideoPoseEstimator:
         if self.stats.frames == 0 or scene_cut or not self.options.propagate:
             return np.unique(self._regions, axis=0)
         regions = [self._lost_region(box, image_size) for box in self._lost_boxes]
-        if self._needs_detection(num_propagated, scene_cut):
+        if self._needs_detection(num_propagated, scene_cut, time_s):
             regions.append(self._regions[self._scan_cursor % len(self._regions)])
             self._scan_cursor += 1
         return np.array(regions, dtype=np.int64).reshape(-1, 4) if regions else None
@@ -293,11 +296,12 @@ class VideoPoseEstimator:
                 detector_points.append((xy, track.keypoints_confidence))
                 source_tracks.append(track.track_id)
         propagated = len(boxes)
-        regions = self._detection_regions(image_size, propagated, scene_cut)
+        regions = self._detection_regions(image_size, propagated, scene_cut, time_s)
         if regions is not None:
             candidates = self.estimator.detect_people(image_rgb, regions)
             self.stats.detector_runs += len(regions)
-            self._frames_since_detect = 0
+            self.stats.detector_frames += 1
+            self._last_detect_s = time_s
             covered = np.zeros(len(candidates), dtype=bool)
             if propagated and len(candidates):
                 covered = box_iou_xyxy(candidates.boxes_xyxy, np.array(boxes)).max(axis=1) >= options.new_person_iou
@@ -305,8 +309,6 @@ class VideoPoseEstimator:
                 boxes.append(candidates.boxes_xyxy[c])
                 detector_scores.append(float(candidates.scores[c]))
                 detector_points.append((candidates.coco17_xy[c], candidates.coco17_confidence[c]))
-        else:
-            self._frames_since_detect += 1
         clock.lap("detect")
         n = len(boxes)
         boxes_xyxy = np.array(boxes, np.float32).reshape(n, 4)
@@ -406,7 +408,7 @@ class VideoPoseEstimator:
 
     # --- BlazePose path (MediaPipe-style single-person tracking) ------------------------------
 
-    def _blazepose_frame(self, image_rgb: np.ndarray, scene_cut: bool, clock: StageClock) -> Poses:
+    def _blazepose_frame(self, image_rgb: np.ndarray, time_s: float, scene_cut: bool, clock: StageClock) -> Poses:
         image_size = (int(image_rgb.shape[0]), int(image_rgb.shape[1]))
         rois: list[RotatedRect] = []
         source_tracks: list[int] = []
@@ -414,15 +416,14 @@ class VideoPoseEstimator:
             source_tracks = [t.track_id for t in self.tracker.live_tracks if t.track_id in self._next_rois]
             rois = [self._next_rois[t] for t in source_tracks]
         propagated = len(rois)
-        if self._needs_detection(propagated, scene_cut):
+        if self._needs_detection(propagated, scene_cut, time_s):
             detected_rois, _ = self.estimator.detect_rois(image_rgb)
             self.stats.detector_runs += 1
-            self._frames_since_detect = 0
+            self.stats.detector_frames += 1
+            self._last_detect_s = time_s
             for roi in detected_rois:
                 if not any(_roi_iou(roi, other) >= self.options.new_person_iou for other in rois[:propagated]):
                     rois.append(roi)
-        else:
-            self._frames_since_detect += 1
         clock.lap("detect")
         landmarks = [self.estimator.landmarks_in_roi(image_rgb, roi) for roi in rois]
         clock.lap("landmarks")

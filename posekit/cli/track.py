@@ -64,9 +64,10 @@ def add_model_and_tracking_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("tracking")
     group.add_argument(
         "--redetect",
-        type=int,
-        default=_VIDEO_DEFAULTS.redetect_interval,
-        help="frames between detector passes looking for new people; 0: only when a track is lost "
+        type=float,
+        metavar="SECONDS",
+        default=_VIDEO_DEFAULTS.redetect_interval_s,
+        help="seconds between detector passes looking for new people; 0: only when a track is lost "
         "(default: %(default)s)",
     )
     group.add_argument("--no-propagate", action="store_true", help="detect every frame instead of following ROIs")
@@ -87,7 +88,7 @@ def video_options_from_args(args: argparse.Namespace) -> VideoOptions:
         _VIDEO_DEFAULTS,
         estimator=estimator,
         propagate=not args.no_propagate,
-        redetect_interval=args.redetect,
+        redetect_interval_s=args.redetect,
         min_track_score=args.min_score,
         tracker=replace(_VIDEO_DEFAULTS.tracker, max_lost_s=args.max_lost),
         smoothing=args.smooth,
