@@ -49,7 +49,7 @@ from posekit.pipeline import (
 )
 from posekit.results import Keypoints, Poses
 from posekit.track.smoothing import OneEuroFilter, OneEuroOptions, RtsOptions, rts_smooth
-from posekit.track.tracker import PoseTracker, TrackerOptions
+from posekit.track.tracker import PoseTracker, Track, TrackerOptions, pose_similarity
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,9 @@ class VideoOptions:
     * ``roi_smoothing``: share of last frame's crop (moved by the track's velocity) blended into
       a propagated crop; 0 uses this frame's keypoints alone (measured: 0.3 adds 0.005-0.015 AP
       on the synthetic sequences of ``bench/bench_video.py``, 0.5 loses on one).
+    * ``follow_lost_s``: how long a lost person's ROI keeps moving with their last velocity (one
+      keypoint-model call per frame each), so someone who walked behind another person is
+      found again the frame they reappear; 0: lost people wait for the detector.
     * ``smoothing``: ``online`` (One Euro, here), ``offline`` (call :func:`smooth_sequence` on
       the whole result) or ``none``.
     """
@@ -96,6 +99,7 @@ class VideoOptions:
     new_track_score: float = 0.4
     new_person_iou: float = 0.3
     roi_smoothing: float = 0.3
+    follow_lost_s: float = 0.5
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     smoothing: Smoothing = "online"
     one_euro: OneEuroOptions = field(default_factory=OneEuroOptions)
@@ -263,6 +267,22 @@ class VideoPoseEstimator:
             self._scan_cursor += 1
         return np.array(regions, dtype=np.int64).reshape(-1, 4) if regions else None
 
+    def _followed_lost_tracks(self, time_s: float, image_size: tuple[int, int]) -> list[Track]:
+        """Tracks lost less than ``follow_lost_s`` ago whose predicted box centre is in the image:
+        their ROI keeps moving with them, so a person who walked behind someone is picked up the
+        frame they reappear (while hidden, the ROI finds the person in front, who stays with
+        their own track: see the pose NMS ranking)."""
+        height, width = image_size
+        followed = []
+        for track in self.tracker.lost_tracks:
+            if time_s - track.time_s > self.options.follow_lost_s:
+                continue
+            box = track.predicted(time_s)[1]
+            centre_x, centre_y = (box[:2] + box[2:]) / 2
+            if 0 <= centre_x < width and 0 <= centre_y < height:
+                followed.append(track)
+        return followed
+
     def _lost_region(self, box_xyxy: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
         """A square around where a track was lost: twice its size, at least a scan tile."""
         height, width = image_size
@@ -282,7 +302,7 @@ class VideoPoseEstimator:
         detector_points: list[tuple[np.ndarray, np.ndarray]] = []
         source_tracks: list[int] = []  # the track each propagated box follows
         if options.propagate and not scene_cut:
-            for track in self.tracker.live_tracks:
+            for track in self.tracker.live_tracks + self._followed_lost_tracks(time_s, image_size):
                 xy, box = track.predicted(time_s)
                 crop = keypoint_box(xy, track.keypoints_confidence, box)
                 previous = self._crops.get(track.track_id)
@@ -338,17 +358,36 @@ class VideoPoseEstimator:
             scores >= options.min_track_score,
             (scores * np.minimum(2.0 * detector, 1.0) >= options.min_track_score) | (scores >= options.new_track_score),
         )
-        # Pose NMS among the admitted only, so a rejected box never suppresses a kept person.
+        # Pose NMS among the admitted only, so a rejected box never suppresses a kept person. When
+        # two tracks' ROIs land on one person (one walked in front of the other), the person stays
+        # with the track whose predicted pose they match best; the other track is lost, not
+        # handed this person's id. Tracked people rank before new detections.
+        rank = scores.astype(np.float64)
+        if propagated:
+            predicted_xy, predicted_conf = stack_readings(detector_points[:propagated])
+            continuity = np.diag(
+                pose_similarity(
+                    predicted_xy,
+                    predicted_conf,
+                    boxes_xyxy[:propagated],
+                    coco_xy[:propagated],
+                    coco_conf[:propagated],
+                    boxes_xyxy[:propagated],
+                    oks_weight=1.0,
+                )
+            )
+            rank[:propagated] = 1.0 + continuity
         candidates_kept = np.flatnonzero(admitted)
         keep = candidates_kept[
             pose_nms(
                 coco_xy[candidates_kept],
                 coco_conf[candidates_kept],
                 boxes_xyxy[candidates_kept],
-                scores[candidates_kept],
+                rank[candidates_kept],
                 options.estimator.pose_nms_oks,
             )
         ]
+        keep = keep[np.argsort(-scores[keep], kind="stable")]  # people are reported best first
         people = PersonCandidates(boxes_xyxy, scores, coco_xy, coco_conf).select(keep)
         landmarks: list[BlazePoseLandmarks] | None = None
         clock.lap("post")

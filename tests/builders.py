@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -165,21 +166,19 @@ def moving_camera_sequence(image_bgr: np.ndarray, people: list[dict], n_frames: 
     return frames, _sequence_annotations(labels, (height, width))
 
 
-def pasted_people_sequence(
-    image_bgr: np.ndarray, people: list[dict], paths, n_frames: int, canvas_hw: tuple[int, int] = (400, 720)
-):
-    """People cut from a labelled image and moved over a blurred background along ``paths``.
+@dataclass
+class Cutout:
+    """One labelled person cut out of an image: pixels, which of them are the person, points."""
 
-    ``paths[i](t)`` gives person i's top-left corner at frame t, or None when they are away.
-    Later people are drawn over earlier ones; points of a person covered by someone drawn over
-    them, or outside the frame, are unlabelled. Returns frames and their labels (``track_id`` =
-    position in ``people``, from 1).
-    """
-    import cv2
+    image_bgr: np.ndarray
+    mask: np.ndarray  # (h, w) bool: drawn (and covering whoever is behind)
+    keypoints: np.ndarray  # (17, 3) COCO keypoints in the cut-out's pixels
+    area: float
 
-    height, width = canvas_hw
-    background = cv2.GaussianBlur(cv2.resize(image_bgr, (width, height)), (0, 0), 25)
-    crops = []
+
+def rectangle_cutouts(image_bgr: np.ndarray, people: list[dict]) -> list[Cutout]:
+    """Each person's box, padded a little, background and all."""
+    cutouts = []
     for person in people:
         x, y, w, h = person["bbox"]
         pad_x, pad_y = 0.1 * w, 0.05 * h
@@ -188,35 +187,91 @@ def pasted_people_sequence(
         y1 = int(min(y + h + pad_y, image_bgr.shape[0]))
         keypoints = np.array(person["keypoints"], float).reshape(17, 3)
         keypoints[:, :2] -= [x0, y0]
-        crops.append((image_bgr[y0:y1, x0:x1], keypoints, person["area"]))
+        crop = image_bgr[y0:y1, x0:x1]
+        cutouts.append(Cutout(crop, np.ones(crop.shape[:2], bool), keypoints, float(person["area"])))
+    return cutouts
+
+
+def silhouette_cutout(image_bgr: np.ndarray, person: dict, height_px: float) -> Cutout:
+    """A person cut along their COCO segmentation polygons, scaled to ``height_px`` tall (box)."""
+    import cv2
+
+    x, y, w, h = person["bbox"]
+    scale = height_px / h
+    x0, y0 = int(max(x - 2, 0)), int(max(y - 2, 0))
+    x1, y1 = int(min(x + w + 2, image_bgr.shape[1])), int(min(y + h + 2, image_bgr.shape[0]))
+    mask = np.zeros(image_bgr.shape[:2], np.uint8)
+    for polygon in person["segmentation"]:
+        cv2.fillPoly(mask, [np.round(np.array(polygon).reshape(-1, 2)).astype(np.int32)], 1)
+    size = (max(int(round((x1 - x0) * scale)), 1), max(int(round((y1 - y0) * scale)), 1))
+    crop = cv2.resize(image_bgr[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+    crop_mask = cv2.resize(mask[y0:y1, x0:x1], size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    keypoints = np.array(person["keypoints"], float).reshape(17, 3)
+    keypoints[:, :2] = (keypoints[:, :2] - [x0, y0]) * scale
+    return Cutout(crop, crop_mask, keypoints, float(person["area"]) * scale**2)
+
+
+def blurred_background(image_bgr: np.ndarray, canvas_hw: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    return cv2.GaussianBlur(cv2.resize(image_bgr, (canvas_hw[1], canvas_hw[0])), (0, 0), 25)
+
+
+def pasted_people_sequence(
+    image_bgr: np.ndarray, people: list[dict], paths, n_frames: int, canvas_hw: tuple[int, int] = (400, 720)
+):
+    """People's boxes cut from a labelled image and moved over a blurred background along ``paths``
+    (see :func:`composited_sequence`)."""
+    return composited_sequence(
+        rectangle_cutouts(image_bgr, people), paths, n_frames, blurred_background(image_bgr, canvas_hw)
+    )
+
+
+def composited_sequence(cutouts: list[Cutout], paths, n_frames: int, background_bgr: np.ndarray):
+    """Cut-out people moved over ``background_bgr`` along ``paths``: frames and their labels.
+
+    ``paths[i](t)`` gives person i's top-left corner at frame t, or None when they are away.
+    Later people are drawn over earlier ones; points of a person covered by someone drawn over
+    them, or outside the frame, are unlabelled. ``track_id`` = position in ``cutouts``, from 1.
+    """
+    height, width = background_bgr.shape[:2]
     frames, labels = [], []
     for t in range(n_frames):
-        canvas = background.copy()
+        canvas = background_bgr.copy()
+        cover = np.zeros((height, width), np.int32)  # which person (track id) each pixel shows
         placed = []
-        for track_id, ((crop, keypoints, area), path) in enumerate(zip(crops, paths, strict=True), start=1):
+        for track_id, (cutout, path) in enumerate(zip(cutouts, paths, strict=True), start=1):
             corner = path(t)
             if corner is None:
                 continue
             cx, cy = int(round(corner[0])), int(round(corner[1]))
-            ch, cw = crop.shape[:2]
+            ch, cw = cutout.mask.shape
             sx0, sy0 = max(0, -cx), max(0, -cy)
             sx1, sy1 = min(cw, width - cx), min(ch, height - cy)
             if sx1 <= sx0 or sy1 <= sy0:
                 continue
-            canvas[cy + sy0 : cy + sy1, cx + sx0 : cx + sx1] = crop[sy0:sy1, sx0:sx1]
-            placed.append((track_id, cx, cy, cw, ch, keypoints, area))
+            mask = cutout.mask[sy0:sy1, sx0:sx1]
+            target = (slice(cy + sy0, cy + sy1), slice(cx + sx0, cx + sx1))
+            canvas[target][mask] = cutout.image_bgr[sy0:sy1, sx0:sx1][mask]
+            cover[target][mask] = track_id
+            placed.append((track_id, cx, cy, cw, ch, cutout))
         frame_people = []
-        for order, (track_id, cx, cy, cw, ch, keypoints, area) in enumerate(placed):
-            xy = keypoints[:, :2] + [cx, cy]
-            visible = keypoints[:, 2] > 0
-            visible &= (xy >= 0).all(axis=1) & (xy[:, 0] < width) & (xy[:, 1] < height)
-            for _, ox, oy, ow, oh, _, _ in placed[order + 1 :]:
-                visible &= ~((xy[:, 0] >= ox) & (xy[:, 0] < ox + ow) & (xy[:, 1] >= oy) & (xy[:, 1] < oy + oh))
-            labelled = np.concatenate([xy, np.where(visible, keypoints[:, 2], 0)[:, None]], axis=1)
-            frame_people.append({"track_id": track_id, "keypoints": labelled, "bbox": [cx, cy, cw, ch], "area": area})
+        for track_id, cx, cy, cw, ch, cutout in placed:
+            xy = cutout.keypoints[:, :2] + [cx, cy]
+            inside = (xy >= 0).all(axis=1) & (xy[:, 0] < width) & (xy[:, 1] < height)
+            pixel = np.clip(np.round(xy).astype(int), 0, [width - 1, height - 1])
+            shown = cover[pixel[:, 1], pixel[:, 0]]
+            # A point on someone drawn later is covered; one on the background or on this person
+            # (the polygon can miss a wrist by a pixel) stays labelled.
+            covered = shown > track_id
+            visible = (cutout.keypoints[:, 2] > 0) & inside & ~covered
+            labelled = np.concatenate([xy, np.where(visible, cutout.keypoints[:, 2], 0)[:, None]], axis=1)
+            frame_people.append(
+                {"track_id": track_id, "keypoints": labelled, "bbox": [cx, cy, cw, ch], "area": cutout.area}
+            )
         frames.append(canvas)
         labels.append(frame_people)
-    return frames, _sequence_annotations(labels, canvas_hw)
+    return frames, _sequence_annotations(labels, (height, width))
 
 
 # Point i of a tip-first hand (RHD as MMPose ships it) is point TIP_FIRST[i] of a base-first one.

@@ -52,3 +52,17 @@ def test_update_does_not_change_the_input():
     out = PoseTracker().update(poses, 0.0)
     assert poses.track_id is None and out.track_id is not None
     assert np.array_equal(out.bbox_xywh, poses.bbox_xywh)
+
+
+def test_velocity_is_the_same_at_any_frame_rate_and_shrugs_off_a_jump():
+    # A person walking right at 180 px/s; on the last frame their box centre jumps 10 px (someone
+    # walked in front). Two-frame differences would say 480 px/s at 30 fps.
+    for fps in (10.0, 30.0):
+        tracker = PoseTracker()
+        times = np.arange(int(fps)) / fps
+        for t in times:
+            jump = 10.0 if t == times[-1] else 0.0
+            tracker.update(make_poses([(100 + 180 * t + jump, 50, 80, 200)]), float(t))
+        (track,) = tracker.live_tracks
+        assert abs(track.velocity_xy[0] - 180) < 40, fps
+        assert abs(track.velocity_xy[1]) < 1e-6
