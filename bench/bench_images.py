@@ -33,6 +33,7 @@ DEV_SETS = ("coco", "crowdpose", "ochuman", "mpii")
 VARIANTS = {
     "default (thunder + BlazePose full)": EstimatorOptions(),
     "thunder, no BlazePose": EstimatorOptions(landmark_model="none"),
+    "thunder, no BlazePose, no re-read of hidden people": EstimatorOptions(landmark_model="none", reread_hidden=False),
     "lightning + BlazePose lite": EstimatorOptions(keypoint_model="lightning", landmark_model="lite"),
     "lightning, no BlazePose": EstimatorOptions(keypoint_model="lightning", landmark_model="none"),
     "MultiPose only": EstimatorOptions(keypoint_model="none", landmark_model="none"),

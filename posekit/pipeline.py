@@ -29,7 +29,7 @@ from posekit.detect.movenet import MoveNetMultiPose, PersonCandidates
 from posekit.detect.parts import FACE, PALM, PartDetector
 from posekit.errors import UsageError
 from posekit.eval.oks import compute_oks
-from posekit.geometry import RotatedRect, normalize_angle
+from posekit.geometry import RotatedRect, box_iou_xyxy, normalize_angle
 from posekit.landmarks.blazepose import BlazePoseLandmarker, BlazePoseLandmarks
 from posekit.landmarks.face import FaceMeshLandmarker
 from posekit.landmarks.hand import HandLandmarker, HandLandmarks, HandRecrop
@@ -87,6 +87,10 @@ class EstimatorOptions:
       points give (as MediaPipe does across frames).
     * ``min_person_score``: people scoring below this are dropped.
     * ``pose_nms_oks``: two poses this similar (OKS) are one person.
+    * ``reread_hidden``: when the keypoint model's reading of a detected person is dropped as a
+      duplicate of someone kept (it read the person in front), read that box again with the kept
+      people painted over (:func:`reread_hidden_people`); one more model call per such box.
+      Images only: in video it made tracks of half-people (measured on ``bench_video.py``).
     * ``num_threads``: CPU threads per model. ``max_image_pixels``: larger images are refused.
     * ``whole_body``: also hands (``hand_left21``, ``hand_right21``, with ``hand_model`` lite or
       full) and face (``face68``; ``face468`` too with ``face_mesh``) for every person, placed
@@ -102,6 +106,7 @@ class EstimatorOptions:
     min_person_score: float = 0.05
     detector_min_score: float = 0.1
     pose_nms_oks: float = 0.5
+    reread_hidden: bool = True
     num_threads: int = 2
     max_image_pixels: int = 50_000_000
     whole_body: bool = False
@@ -156,25 +161,101 @@ def roi_from_coco17(xy: np.ndarray, confidence: np.ndarray, box_xyxy: np.ndarray
     return RotatedRect(float(center[0]), float(center[1]), side, side, 0.0)
 
 
+def duplicates_kept(
+    xy: np.ndarray, kept_xy: np.ndarray, kept_conf: np.ndarray, kept_boxes_xyxy: np.ndarray, oks_threshold: float
+) -> bool:
+    """Whether the pose ``xy (17, 2)`` is one of the kept people: OKS above the threshold, the kept
+    poses treated as ground truth (confident points count, area from the box)."""
+    if len(kept_xy) == 0:
+        return False
+    gt = np.concatenate([kept_xy, 2.0 * (kept_conf >= 0.2)[..., None]], axis=2)
+    sizes = kept_boxes_xyxy[:, 2:] - kept_boxes_xyxy[:, :2]
+    areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53  # COCO's segment area is ~half the box
+    candidate = np.concatenate([xy, np.ones((17, 1))], axis=1)[None]
+    return bool(compute_oks(gt, areas, np.zeros((len(gt), 4)), candidate, COCO17.oks_sigmas()).max() > oks_threshold)
+
+
 def pose_nms(
     coco_xy: np.ndarray, coco_conf: np.ndarray, boxes_xyxy: np.ndarray, scores: np.ndarray, oks_threshold: float
 ) -> np.ndarray:
     """Indices of the poses to keep, best first: a pose whose OKS to a kept one exceeds the
     threshold is the same person seen from a second box."""
-    order = np.argsort(-scores, kind="stable")
     kept: list[int] = []
-    for index in order:
-        if kept:
-            # Treat kept poses as ground truth: confident points count, area from the box.
-            kept_arr = np.array(kept)
-            gt = np.concatenate([coco_xy[kept_arr], 2.0 * (coco_conf[kept_arr] >= 0.2)[..., None]], axis=2)
-            sizes = boxes_xyxy[kept_arr, 2:] - boxes_xyxy[kept_arr, :2]
-            areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53  # COCO's segment area is ~half the box
-            candidate = np.concatenate([coco_xy[index], np.ones((17, 1))], axis=1)[None]
-            if compute_oks(gt, areas, np.zeros((len(kept), 4)), candidate, COCO17.oks_sigmas()).max() > oks_threshold:
-                continue
-        kept.append(int(index))
+    for index in np.argsort(-scores, kind="stable"):
+        if not duplicates_kept(coco_xy[index], coco_xy[kept], coco_conf[kept], boxes_xyxy[kept], oks_threshold):
+            kept.append(int(index))
     return np.array(kept, dtype=np.int64)
+
+
+def paint_over_people(
+    image_rgb: np.ndarray,
+    coco_xy: np.ndarray,
+    coco_conf: np.ndarray,
+    boxes_xyxy: np.ndarray,
+    limb_width: float = 0.12,
+    min_conf: float = 0.3,
+) -> np.ndarray:
+    """A copy of the image with these people painted over in its mean colour: limbs as lines
+    ``limb_width`` x their box height thick, the torso filled, a disc on the head."""
+    painted = image_rgb.copy()
+    fill = tuple(int(v) for v in image_rgb.reshape(-1, 3).mean(axis=0))
+    torso = [
+        Coco17Keypoint.LEFT_SHOULDER,
+        Coco17Keypoint.RIGHT_SHOULDER,
+        Coco17Keypoint.RIGHT_HIP,
+        Coco17Keypoint.LEFT_HIP,
+    ]
+    head = list(range(Coco17Keypoint.RIGHT_EAR + 1))  # nose, eyes, ears
+    for xy, seen, box in zip(coco_xy, coco_conf >= min_conf, boxes_xyxy, strict=True):
+        height = float(box[3] - box[1])
+        points = np.round(xy).astype(np.int32)
+        for a, b in COCO17.edges:
+            if seen[a] and seen[b]:
+                cv2.line(painted, tuple(points[a]), tuple(points[b]), fill, max(int(limb_width * height), 2))
+        if seen[torso].all():
+            cv2.fillPoly(painted, [points[torso]], fill)
+        if seen[head].any():
+            centre = np.round(xy[head][seen[head]].mean(axis=0)).astype(int)
+            cv2.circle(painted, (int(centre[0]), int(centre[1])), max(int(0.09 * height), 2), fill, -1)
+    return painted
+
+
+KeypointReader = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def reread_hidden_people(
+    image_rgb: np.ndarray,
+    read: KeypointReader,
+    coco_xy: np.ndarray,
+    coco_conf: np.ndarray,
+    boxes_xyxy: np.ndarray,
+    keep: np.ndarray,
+    candidates: Sequence[int],
+    oks_threshold: float,
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """New readings ``(index, xy (17, 2), confidence (17,))`` for candidates pose NMS dropped.
+
+    A per-person model cropped on someone half hidden behind another person reads the person in
+    front, and pose NMS then drops the reading as a duplicate. Read again, in the candidate's own
+    box, with the kept people overlapping it painted over (:func:`paint_over_people`), the model
+    sees the person behind; a reading that is still a duplicate is not returned. ``read(image,
+    boxes_xyxy)`` is the keypoint model; ``candidates`` are tried in order, each accepted reading
+    joining the kept people for the next.
+    """
+    kept = [int(i) for i in keep]
+    found: list[tuple[int, np.ndarray, np.ndarray]] = []
+    for index in candidates:
+        overlapping = [k for k in kept if box_iou_xyxy(boxes_xyxy[index][None], boxes_xyxy[k][None])[0, 0] > 0]
+        if not overlapping:
+            continue
+        painted = paint_over_people(image_rgb, coco_xy[overlapping], coco_conf[overlapping], boxes_xyxy[overlapping])
+        xy, conf = read(painted, boxes_xyxy[index][None])
+        if duplicates_kept(xy[0], coco_xy[kept], coco_conf[kept], boxes_xyxy[kept], oks_threshold):
+            continue
+        coco_xy[index], coco_conf[index] = xy[0], conf[0]
+        kept.append(int(index))
+        found.append((int(index), xy[0], conf[0]))
+    return found
 
 
 class StageClock:
@@ -284,6 +365,27 @@ class PoseEstimator:
         clock.lap("keypoints")
         scores = candidates.scores * coco_conf.mean(axis=1)
         keep = pose_nms(coco_xy, coco_conf, candidates.boxes_xyxy, scores, self.options.pose_nms_oks)
+        if self._keypoint_model is not None and self.options.reread_hidden:
+            # Only candidates that could still reach the minimum score (confidence <= 1).
+            dropped = [
+                int(i)
+                for i in np.argsort(-scores, kind="stable")
+                if i not in keep and candidates.scores[i] >= self.options.min_person_score
+            ]
+            found = reread_hidden_people(
+                image_rgb,
+                self._keypoint_model.in_boxes,
+                coco_xy,
+                coco_conf,
+                candidates.boxes_xyxy,
+                keep,
+                dropped,
+                self.options.pose_nms_oks,
+            )
+            for index, _, conf in found:
+                scores[index] = candidates.scores[index] * conf.mean()
+            keep = np.concatenate([keep, np.array([index for index, _, _ in found], np.int64)])
+            keep = keep[np.argsort(-scores[keep], kind="stable")]
         keep = keep[scores[keep] >= self.options.min_person_score]
         clock.lap("post")
         logger.debug("%d candidates, %d people after pose NMS and min score", len(candidates), len(keep))
