@@ -28,13 +28,7 @@ from posekit.pipeline import EstimatorOptions  # noqa: E402
 from posekit.schemas import COCO17  # noqa: E402
 from posekit.track.smoothing import jitter, lag_frames  # noqa: E402
 from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, smooth_sequence  # noqa: E402
-from tests.builders import (  # noqa: E402
-    blurred_background,
-    composited_sequence,
-    moving_camera_sequence,
-    pasted_people_sequence,
-    silhouette_cutout,
-)
+from tests.builders import moving_camera_sequence, pasted_people_sequence, walkers_sequence  # noqa: E402
 
 SHARED_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "vtest.avi"
 TEST_DATA = ROOT / "tests" / "data"
@@ -100,10 +94,6 @@ def sequences():
     yield "leaves 1.2 s, returns", *pasted_people_sequence(image, people, away, 32)
 
 
-# Four people cut along their COCO outlines (so they cover each other as people do, not as
-# boxes), 41 frames at 30 fps over a blurred background, walking across each other: a stand-in
-# for a clip of people walking. (person annotation id, height in px) and per-sequence paths.
-WALKERS = [(442619, 250), (460541, 240), (437295, 260), (531914, 230)]
 WALKER_PATHS = {
     "4 cross, 6 px/f": dict(speed=6.0),
     "4 cross, 9 px/f": dict(speed=9.0),
@@ -114,31 +104,15 @@ WALKER_PATHS = {
 }
 
 
-def walkers_sequence(
-    speed: float,
-    starts=(20, 470, 120, 380),
-    ys=(150, 170, 200, 225),
-    directions=(1, -1, 1, -1),
-    order=(0, 1, 2, 3),
-    n_frames: int = 41,
-):
+def walkers(**paths):
     annotations = json.loads((TEST_DATA / "annotations" / "coco.json").read_text())
-    by_id = {a["id"]: a for a in annotations["annotations"]}
-    names = {i["id"]: i["file_name"] for i in annotations["images"]}
-    cutouts = []
-    for k in order:
-        person = by_id[WALKERS[k][0]]
-        image = cv2.imread(str(TEST_DATA / "images" / names[person["image_id"]]))
-        cutouts.append(silhouette_cutout(image, person, WALKERS[k][1]))
-    background = blurred_background(cv2.imread(str(TEST_DATA / "images" / "000000000785.jpg")), (480, 640))
-    paths = [(lambda t, x=starts[j], y=ys[j], d=directions[j]: (x + d * speed * t, y)) for j in range(len(order))]
-    return composited_sequence(cutouts, paths, n_frames, background)
+    return walkers_sequence(annotations, TEST_DATA / "images", **paths)
 
 
 def tracking_table(options: VideoOptions) -> None:
     print(f"\n{'sequence':24s} {'fps':>4s} {'MOTA':>6s} {'IDF1':>6s} {'IDsw':>5s} {'AP':>6s} {'AP50':>6s}")
     labelled = [(name, frames, labels, 10.0) for name, frames, labels in sequences()]
-    labelled += [(name, *walkers_sequence(**paths), 30.0) for name, paths in WALKER_PATHS.items()]
+    labelled += [(name, *walkers(**paths), 30.0) for name, paths in WALKER_PATHS.items()]
     walker_rows = []
     for name, frames, labels, fps in labelled:
         results = []

@@ -45,6 +45,7 @@ from posekit.pipeline import (
     blazepose_to_coco17,
     check_image,
     pose_nms,
+    reread_hidden_people,
     roi_from_coco17,
 )
 from posekit.results import Keypoints, Poses
@@ -301,7 +302,9 @@ class VideoPoseEstimator:
         detector_scores: list[float] = []  # of the boxes the detector proposed this frame
         detector_points: list[tuple[np.ndarray, np.ndarray]] = []
         source_tracks: list[int] = []  # the track each propagated box follows
+        num_live = 0
         if options.propagate and not scene_cut:
+            num_live = len(self.tracker.live_tracks)  # then the followed lost tracks
             for track in self.tracker.live_tracks + self._followed_lost_tracks(time_s, image_size):
                 xy, box = track.predicted(time_s)
                 crop = keypoint_box(xy, track.keypoints_confidence, box)
@@ -363,20 +366,8 @@ class VideoPoseEstimator:
         # with the track whose predicted pose they match best; the other track is lost, not
         # handed this person's id. Tracked people rank before new detections.
         rank = scores.astype(np.float64)
-        if propagated:
-            predicted_xy, predicted_conf = stack_readings(detector_points[:propagated])
-            continuity = np.diag(
-                pose_similarity(
-                    predicted_xy,
-                    predicted_conf,
-                    boxes_xyxy[:propagated],
-                    coco_xy[:propagated],
-                    coco_conf[:propagated],
-                    boxes_xyxy[:propagated],
-                    oks_weight=1.0,
-                )
-            )
-            rank[:propagated] = 1.0 + continuity
+        predicted_xy, predicted_conf = stack_readings(detector_points[:propagated])
+        rank[:propagated] = 1.0 + _prediction_match(predicted_xy, predicted_conf, boxes_xyxy, coco_xy, coco_conf)
         candidates_kept = np.flatnonzero(admitted)
         keep = candidates_kept[
             pose_nms(
@@ -387,6 +378,25 @@ class VideoPoseEstimator:
                 options.estimator.pose_nms_oks,
             )
         ]
+        followed = [int(i) for i in candidates_kept if num_live <= i < propagated and i not in keep]
+        if followed and options.estimator.reread_hidden:
+            # A lost person's ROI read the person in front of them: read it again with the kept
+            # people painted over (as images do), and keep the reading only if it is the lost
+            # person (it matches their predicted pose); any other reading would hand their id on.
+            found = reread_hidden_people(
+                image_rgb,
+                self.estimator.keypoints_in_boxes,
+                coco_xy,
+                coco_conf,
+                boxes_xyxy,
+                keep,
+                followed,
+                options.estimator.pose_nms_oks,
+            )
+            match = _prediction_match(predicted_xy, predicted_conf, boxes_xyxy, coco_xy, coco_conf)
+            back = [i for i, _, conf in found if match[i] >= 0.5 and conf.mean() >= options.min_track_score]
+            scores[back] = coco_conf[back].mean(axis=1)
+            keep = np.concatenate([keep, np.array(back, np.int64)])
         keep = keep[np.argsort(-scores[keep], kind="stable")]  # people are reported best first
         people = PersonCandidates(boxes_xyxy, scores, coco_xy, coco_conf).select(keep)
         landmarks: list[BlazePoseLandmarks] | None = None
@@ -502,6 +512,25 @@ class VideoPoseEstimator:
         live_ids = {t.track_id for t in self.tracker.tracks}
         self._filters = {key: f for key, f in self._filters.items() if key[0] in live_ids}
         return replace(poses, keypoints=smoothed)
+
+
+def _prediction_match(
+    predicted_xy: np.ndarray,
+    predicted_conf: np.ndarray,
+    boxes_xyxy: np.ndarray,
+    coco_xy: np.ndarray,
+    coco_conf: np.ndarray,
+) -> np.ndarray:
+    """``(p,)`` OKS of each of the first ``p = len(predicted_xy)`` readings against the pose its
+    track predicted (the track's own ROI box sets the scale)."""
+    p = len(predicted_xy)
+    if p == 0:
+        return np.zeros(0)
+    return np.diag(
+        pose_similarity(
+            predicted_xy, predicted_conf, boxes_xyxy[:p], coco_xy[:p], coco_conf[:p], boxes_xyxy[:p], oks_weight=1.0
+        )
+    )
 
 
 def _next_roi_if_sure(part: HandLandmarks | FaceLandmarks | None, min_presence: float = 0.5) -> RotatedRect | None:

@@ -274,6 +274,38 @@ def composited_sequence(cutouts: list[Cutout], paths, n_frames: int, background_
     return frames, _sequence_annotations(labels, (height, width))
 
 
+# Four people of tests/data/annotations/coco.json cut along their outlines: (annotation id,
+# height in px). Walking across each other, they stand in for a clip of people walking.
+WALKERS = [(442619, 250), (460541, 240), (437295, 260), (531914, 230)]
+
+
+def walkers_sequence(
+    annotations: dict,
+    images_dir,
+    speed: float,
+    starts=(20, 470, 120, 380),
+    ys=(150, 170, 200, 225),
+    directions=(1, -1, 1, -1),
+    order=(0, 1, 2, 3),
+    n_frames: int = 41,
+):
+    """:data:`WALKERS` (in ``order``, later ones nearer) walking at ``speed`` px per frame from
+    ``starts`` (x) at heights ``ys``, ``directions`` +1 right, -1 left, on a 640x480 blurred
+    background: frames and labels (``track_id`` = position in ``order``, from 1)."""
+    import cv2
+
+    by_id = {a["id"]: a for a in annotations["annotations"]}
+    names = {i["id"]: i["file_name"] for i in annotations["images"]}
+    cutouts = []
+    for k in order:
+        person = by_id[WALKERS[k][0]]
+        image = cv2.imread(str(images_dir / names[person["image_id"]]))
+        cutouts.append(silhouette_cutout(image, person, WALKERS[k][1]))
+    background = blurred_background(cv2.imread(str(images_dir / "000000000785.jpg")), (480, 640))
+    paths = [(lambda t, x=starts[j], y=ys[j], d=directions[j]: (x + d * speed * t, y)) for j in range(len(order))]
+    return composited_sequence(cutouts, paths, n_frames, background)
+
+
 # Point i of a tip-first hand (RHD as MMPose ships it) is point TIP_FIRST[i] of a base-first one.
 TIP_FIRST = [i for ((i, _),) in CONVERSIONS[(HAND21.name, HAND21_TIP_FIRST.name)].sources]
 

@@ -1,6 +1,7 @@
 """The video pipeline end to end on real images: synthetic labelled sequences and a real clip."""
 
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -18,6 +19,7 @@ from tests.builders import (
     moving_camera_sequence,
     pasted_people_sequence,
     silhouette_cutout,
+    walkers_sequence,
 )
 from tests.conftest import ANNOTATIONS, IMAGES
 
@@ -128,6 +130,22 @@ def test_the_person_walking_behind_is_found_again_with_their_id():
     assert metrics["num_pred_tracks"] == 2
     # 82 labelled people; measured 3 misses (14 before lost people were followed).
     assert metrics["misses"] <= 7
+
+
+def test_a_lost_person_read_again_behind_the_person_in_front():
+    # Four walkers crossing at 30 fps (bench_video's "4 cross, 9 px/f"): while one is hidden, their
+    # followed ROI reads whoever is in front; read again with the others painted over, it finds
+    # the person behind (only when that reading matches their predicted pose). Measured 18 misses
+    # of 164 with the re-read, 34 without.
+    frames, annotations = walkers_sequence(json.loads((ANNOTATIONS / "coco.json").read_text()), IMAGES, speed=9.0)
+    misses = {}
+    for reread in (True, False):
+        options = VideoOptions()
+        options = replace(options, estimator=replace(options.estimator, reread_hidden=reread))
+        metrics, _ = _track(frames, annotations, options, fps=30.0)
+        assert metrics["ID_switches"] <= 3
+        misses[reread] = metrics["misses"]
+    assert misses[True] + 8 <= misses[False], misses
 
 
 def test_a_person_who_leaves_and_comes_back_gets_the_old_id():
