@@ -242,20 +242,27 @@ def reread_hidden_people(
     box, with the kept people overlapping it painted over (:func:`paint_over_people`), the model
     sees the person behind; a reading that is still a duplicate is not returned. ``read(image,
     boxes_xyxy)`` is the keypoint model; ``candidates`` are tried in order, each accepted reading
-    joining the kept people for the next.
+    counting as kept for the next. The input arrays are not changed.
     """
-    kept = [int(i) for i in keep]
+    kept_xy, kept_conf, kept_boxes = list(coco_xy[keep]), list(coco_conf[keep]), list(boxes_xyxy[keep])
     found: list[tuple[int, np.ndarray, np.ndarray]] = []
     for index in candidates:
-        overlapping = [k for k in kept if box_iou_xyxy(boxes_xyxy[index][None], boxes_xyxy[k][None])[0, 0] > 0]
+        box = boxes_xyxy[index]
+        overlapping = [k for k in range(len(kept_boxes)) if box_iou_xyxy(box[None], kept_boxes[k][None])[0, 0] > 0]
         if not overlapping:
             continue
-        painted = paint_over_people(image_rgb, coco_xy[overlapping], coco_conf[overlapping], boxes_xyxy[overlapping])
-        xy, conf = read(painted, boxes_xyxy[index][None])
-        if duplicates_kept(xy[0], coco_xy[kept], coco_conf[kept], boxes_xyxy[kept], oks_threshold):
+        painted = paint_over_people(
+            image_rgb,
+            np.array([kept_xy[k] for k in overlapping]),
+            np.array([kept_conf[k] for k in overlapping]),
+            np.array([kept_boxes[k] for k in overlapping]),
+        )
+        xy, conf = read(painted, box[None])
+        if duplicates_kept(xy[0], np.array(kept_xy), np.array(kept_conf), np.array(kept_boxes), oks_threshold):
             continue
-        coco_xy[index], coco_conf[index] = xy[0], conf[0]
-        kept.append(int(index))
+        kept_xy.append(xy[0])
+        kept_conf.append(conf[0])
+        kept_boxes.append(box)
         found.append((int(index), xy[0], conf[0]))
     return found
 
@@ -384,7 +391,8 @@ class PoseEstimator:
                 dropped,
                 self.options.pose_nms_oks,
             )
-            for index, _, conf in found:
+            for index, xy, conf in found:
+                coco_xy[index], coco_conf[index] = xy, conf
                 scores[index] = candidates.scores[index] * conf.mean()
             keep = np.concatenate([keep, np.array([index for index, _, _ in found], np.int64)])
             keep = keep[np.argsort(-scores[keep], kind="stable")]

@@ -11,8 +11,11 @@ Per frame:
 3. **Per-person model** on each ROI: MoveNet SinglePose (COCO-17), then BlazePose (33 landmarks,
    world coordinates) when a landmark model is chosen. With ``detector="blazepose"`` the pipeline
    is MediaPipe's single-person tracking: BlazePose only, its next ROI from its alignment points.
-4. **Pose NMS** merges two ROIs that landed on one person; people scoring below
-   ``min_track_score`` are dropped (their track is lost, which triggers a detector pass).
+4. **Pose NMS** merges two ROIs that landed on one person, keeping the reading of the track
+   whose predicted pose it matches best; people scoring below ``min_track_score`` are dropped
+   (their track is lost, which triggers a detector pass). A lost person's ROI keeps moving with
+   them for ``follow_lost_s``; while it reads the person in front, it is read again with the
+   kept people painted over (``reread_hidden``).
 5. **Tracker** (:class:`~posekit.track.tracker.PoseTracker`) assigns stable ids.
 6. **Online smoothing** (One Euro, per track) when ``smoothing="online"``; offline smoothing of a
    whole file is :func:`smooth_sequence`.
@@ -367,7 +370,9 @@ class VideoPoseEstimator:
         # handed this person's id. Tracked people rank before new detections.
         rank = scores.astype(np.float64)
         predicted_xy, predicted_conf = stack_readings(detector_points[:propagated])
-        rank[:propagated] = 1.0 + _prediction_match(predicted_xy, predicted_conf, boxes_xyxy, coco_xy, coco_conf)
+        rank[:propagated] = 1.0 + _prediction_match(
+            predicted_xy, predicted_conf, boxes_xyxy[:propagated], coco_xy[:propagated], coco_conf[:propagated]
+        )
         candidates_kept = np.flatnonzero(admitted)
         keep = candidates_kept[
             pose_nms(
@@ -393,10 +398,17 @@ class VideoPoseEstimator:
                 followed,
                 options.estimator.pose_nms_oks,
             )
-            match = _prediction_match(predicted_xy, predicted_conf, boxes_xyxy, coco_xy, coco_conf)
-            back = [i for i, _, conf in found if match[i] >= 0.5 and conf.mean() >= options.min_track_score]
-            scores[back] = coco_conf[back].mean(axis=1)
-            keep = np.concatenate([keep, np.array(back, np.int64)])
+            for index, xy, conf in found:
+                still_them = _prediction_match(
+                    predicted_xy[index : index + 1],
+                    predicted_conf[index : index + 1],
+                    boxes_xyxy[index : index + 1],
+                    xy[None],
+                    conf[None],
+                )[0]
+                if still_them >= 0.5 and conf.mean() >= options.min_track_score:
+                    coco_xy[index], coco_conf[index], scores[index] = xy, conf, conf.mean()
+                    keep = np.append(keep, index)
         keep = keep[np.argsort(-scores[keep], kind="stable")]  # people are reported best first
         people = PersonCandidates(boxes_xyxy, scores, coco_xy, coco_conf).select(keep)
         landmarks: list[BlazePoseLandmarks] | None = None
@@ -521,15 +533,12 @@ def _prediction_match(
     coco_xy: np.ndarray,
     coco_conf: np.ndarray,
 ) -> np.ndarray:
-    """``(p,)`` OKS of each of the first ``p = len(predicted_xy)`` readings against the pose its
-    track predicted (the track's own ROI box sets the scale)."""
-    p = len(predicted_xy)
-    if p == 0:
+    """``(n,)`` OKS of each reading ``coco_xy[i]`` against the pose its track predicted,
+    ``predicted_xy[i]`` (the track's ROI box sets the scale)."""
+    if len(predicted_xy) == 0:
         return np.zeros(0)
     return np.diag(
-        pose_similarity(
-            predicted_xy, predicted_conf, boxes_xyxy[:p], coco_xy[:p], coco_conf[:p], boxes_xyxy[:p], oks_weight=1.0
-        )
+        pose_similarity(predicted_xy, predicted_conf, boxes_xyxy, coco_xy, coco_conf, boxes_xyxy, oks_weight=1.0)
     )
 
 
