@@ -114,6 +114,8 @@ class VideoOptions:
             raise UsageError(f"smoothing must be online, offline or none; got {self.smoothing!r}")
         if self.redetect_interval_s < 0:
             raise UsageError(f"redetect_interval_s must be >= 0, got {self.redetect_interval_s}")
+        if self.follow_lost_s < 0:
+            raise UsageError(f"follow_lost_s must be >= 0, got {self.follow_lost_s}")
         if self.estimator.detector == "movenet" and self.estimator.keypoint_model == "none" and self.propagate:
             raise UsageError("ROI propagation needs a per-person model: keypoint_model thunder, lightning or auto")
         if self.estimator.landmark_model == "auto":

@@ -211,3 +211,9 @@ def test_blazepose_single_person_path_propagates():
     metrics, stats = _track(frames, annotations, options)
     assert metrics["num_pred_tracks"] == 1 and metrics["MOTA"] >= 0.85
     assert stats.detector_frames <= len(frames) // 2
+
+
+@pytest.mark.parametrize("bad", [dict(redetect_interval_s=-1.0), dict(follow_lost_s=-0.5), dict(smoothing="fast")])
+def test_bad_video_options_are_refused(bad):
+    with pytest.raises(UsageError, match=next(iter(bad))):
+        VideoOptions(**bad)
