@@ -28,7 +28,7 @@ from posekit.detect.blazepose_detector import BlazePoseDetector
 from posekit.detect.movenet import MoveNetMultiPose, PersonCandidates
 from posekit.detect.parts import FACE, PALM, PartDetector
 from posekit.errors import UsageError
-from posekit.eval.oks import compute_oks
+from posekit.eval.oks import pose_oks
 from posekit.geometry import RotatedRect, box_iou_xyxy, normalize_angle
 from posekit.landmarks.blazepose import BlazePoseLandmarker, BlazePoseLandmarks
 from posekit.landmarks.face import FaceMeshLandmarker
@@ -170,11 +170,8 @@ def duplicates_kept(
     poses treated as ground truth (confident points count, area from the box)."""
     if len(kept_xy) == 0:
         return False
-    gt = np.concatenate([kept_xy, 2.0 * (kept_conf >= 0.2)[..., None]], axis=2)
-    sizes = kept_boxes_xyxy[:, 2:] - kept_boxes_xyxy[:, :2]
-    areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53  # COCO's segment area is ~half the box
-    candidate = np.concatenate([xy, np.ones((17, 1))], axis=1)[None]
-    return bool(compute_oks(gt, areas, np.zeros((len(gt), 4)), candidate, COCO17.oks_sigmas()).max() > oks_threshold)
+    oks = pose_oks(kept_xy, kept_conf, kept_boxes_xyxy, xy[None], COCO17.oks_sigmas(), min_confidence=0.2)
+    return bool(oks.max() > oks_threshold)
 
 
 def pose_nms(

@@ -33,6 +33,7 @@ import numpy as np
 
 from posekit.detect.movenet import PersonCandidates, tile_grid
 from posekit.errors import UsageError
+from posekit.eval.oks import pose_oks
 from posekit.geometry import RotatedRect, box_iou_xyxy
 from posekit.landmarks.blazepose import BlazePoseLandmarks
 from posekit.landmarks.face import FaceLandmarks
@@ -52,8 +53,9 @@ from posekit.pipeline import (
     roi_from_coco17,
 )
 from posekit.results import Keypoints, Poses
+from posekit.schemas import COCO17
 from posekit.track.smoothing import OneEuroFilter, OneEuroOptions, RtsOptions, rts_smooth
-from posekit.track.tracker import PoseTracker, Track, TrackerOptions, pose_similarity
+from posekit.track.tracker import MIN_KEYPOINT_CONFIDENCE, PoseTracker, Track, TrackerOptions
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +375,7 @@ class VideoPoseEstimator:
         rank = scores.astype(np.float64)
         predicted_xy, predicted_conf = stack_readings(detector_points[:propagated])
         rank[:propagated] = 1.0 + _prediction_match(
-            predicted_xy, predicted_conf, boxes_xyxy[:propagated], coco_xy[:propagated], coco_conf[:propagated]
+            predicted_xy, predicted_conf, boxes_xyxy[:propagated], coco_xy[:propagated]
         )
         candidates_kept = np.flatnonzero(admitted)
         keep = candidates_kept[
@@ -406,7 +408,6 @@ class VideoPoseEstimator:
                     predicted_conf[index : index + 1],
                     boxes_xyxy[index : index + 1],
                     xy[None],
-                    conf[None],
                 )[0]
                 if still_them >= 0.5 and conf.mean() >= options.min_track_score:
                     coco_xy[index], coco_conf[index], scores[index] = xy, conf, conf.mean()
@@ -529,19 +530,14 @@ class VideoPoseEstimator:
 
 
 def _prediction_match(
-    predicted_xy: np.ndarray,
-    predicted_conf: np.ndarray,
-    boxes_xyxy: np.ndarray,
-    coco_xy: np.ndarray,
-    coco_conf: np.ndarray,
+    predicted_xy: np.ndarray, predicted_conf: np.ndarray, boxes_xyxy: np.ndarray, coco_xy: np.ndarray
 ) -> np.ndarray:
     """``(n,)`` OKS of each reading ``coco_xy[i]`` against the pose its track predicted,
-    ``predicted_xy[i]`` (the track's ROI box sets the scale)."""
+    ``predicted_xy[i]`` (the track's ROI box sets the scale; its confident points count)."""
     if len(predicted_xy) == 0:
         return np.zeros(0)
-    return np.diag(
-        pose_similarity(predicted_xy, predicted_conf, boxes_xyxy, coco_xy, coco_conf, boxes_xyxy, oks_weight=1.0)
-    )
+    oks = pose_oks(predicted_xy, predicted_conf, boxes_xyxy, coco_xy, COCO17.oks_sigmas(), MIN_KEYPOINT_CONFIDENCE)
+    return np.diag(oks)
 
 
 def _next_roi_if_sure(part: HandLandmarks | FaceLandmarks | None, min_presence: float = 0.5) -> RotatedRect | None:

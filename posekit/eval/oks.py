@@ -156,6 +156,26 @@ def _precision_recall(
     return precision, recall
 
 
+def pose_oks(
+    reference_xy: np.ndarray,
+    reference_confidence: np.ndarray,
+    reference_boxes_xyxy: np.ndarray,
+    xy: np.ndarray,
+    sigmas: np.ndarray,
+    min_confidence: float,
+) -> np.ndarray:
+    """``(r, n)`` OKS of the poses ``xy (n, k, 2)`` against reference poses ``(r, k, 2)`` taken as
+    ground truth: their points with at least ``min_confidence`` count, and the area is 0.53 x
+    their box (COCO's segment area is about half the box). How pose NMS and the tracker compare
+    predicted poses with each other."""
+    labelled = 2.0 * (np.asarray(reference_confidence) >= min_confidence)[..., None]
+    gt = np.concatenate([np.asarray(reference_xy, np.float64), labelled], axis=2)
+    sizes = reference_boxes_xyxy[:, 2:] - reference_boxes_xyxy[:, :2]
+    areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53
+    dt = np.concatenate([np.asarray(xy, np.float64), np.ones((*np.shape(xy)[:2], 1))], axis=2)
+    return compute_oks(gt, areas, np.zeros((len(gt), 4)), dt, sigmas).T
+
+
 def evaluate_keypoints(
     annotations: dict[str, Any],
     results: list[dict[str, Any]],

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from posekit.eval.oks import compute_oks
+from posekit.eval.oks import pose_oks
 from posekit.geometry import box_iou_xyxy
 from posekit.results import Poses
 from posekit.schemas import COCO17, Coco17Keypoint
@@ -151,7 +151,6 @@ def pose_similarity(
     track_confidence: np.ndarray,
     track_boxes: np.ndarray,
     xy: np.ndarray,
-    confidence: np.ndarray,
     boxes: np.ndarray,
     oks_weight: float,
 ) -> np.ndarray:
@@ -159,11 +158,7 @@ def pose_similarity(
     pose (confident track points count, scale from its box), blended with box IoU."""
     if len(track_xy) == 0 or len(xy) == 0:
         return np.zeros((len(track_xy), len(xy)))
-    gt = np.concatenate([track_xy, 2.0 * (track_confidence >= MIN_KEYPOINT_CONFIDENCE)[..., None]], axis=2)
-    sizes = track_boxes[:, 2:] - track_boxes[:, :2]
-    areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53  # COCO's segment area is about half the box
-    detections = np.concatenate([xy, confidence[..., None]], axis=2)
-    oks = compute_oks(gt, areas, np.zeros((len(gt), 4)), detections, COCO17.oks_sigmas()).T  # (tracks, people)
+    oks = pose_oks(track_xy, track_confidence, track_boxes, xy, COCO17.oks_sigmas(), MIN_KEYPOINT_CONFIDENCE)
     return oks_weight * oks + (1 - oks_weight) * box_iou_xyxy(track_boxes, boxes)
 
 
@@ -205,7 +200,7 @@ class PoseTracker:
         # 1-2. Live tracks, by pose and box overlap with their predicted position.
         live = self.live_tracks
         if live and len(poses):
-            similarity = self._motion_similarity(live, time_s, xy, confidence, boxes)
+            similarity = self._motion_similarity(live, time_s, xy, boxes)
             rows, cols, _, _ = match(1.0 - similarity, 1.0 - options.match_threshold)
             for row, col in zip(rows, cols, strict=True):
                 assigned[int(col)] = live[row]
@@ -216,7 +211,7 @@ class PoseTracker:
         unmatched = [i for i in range(len(poses)) if i not in assigned]
         recent = [t for t in self.lost_tracks if time_s - t.time_s <= options.max_gap_for_motion_s]
         if recent and unmatched:
-            similarity = self._motion_similarity(recent, time_s, xy[unmatched], confidence[unmatched], boxes[unmatched])
+            similarity = self._motion_similarity(recent, time_s, xy[unmatched], boxes[unmatched])
             rows, cols, _, _ = match(1.0 - similarity, 1.0 - options.match_threshold)
             for row, col in zip(rows, cols, strict=True):
                 self._revive(recent[row], time_s)
@@ -301,9 +296,7 @@ class PoseTracker:
         ids = np.array([assigned[i].track_id for i in reported], dtype=np.int64)
         return poses[np.array(reported, dtype=np.int64)].with_track_ids(ids)
 
-    def _motion_similarity(
-        self, tracks: list[Track], time_s: float, xy: np.ndarray, confidence: np.ndarray, boxes: np.ndarray
-    ) -> np.ndarray:
+    def _motion_similarity(self, tracks: list[Track], time_s: float, xy: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """``(tracks, people)`` pose and box similarity against each track's predicted position."""
         predictions = [t.predicted(time_s) for t in tracks]
         return pose_similarity(
@@ -311,7 +304,6 @@ class PoseTracker:
             np.array([t.keypoints_confidence for t in tracks]),
             np.array([p[1] for p in predictions]),
             xy,
-            confidence,
             boxes,
             self.options.oks_weight,
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posekit.eval.oks import compute_oks, evaluate_keypoints
+from posekit.eval.oks import compute_oks, evaluate_keypoints, pose_oks
 from posekit.schemas import COCO17
 
 ANNOTATIONS = Path(__file__).parents[1] / "data" / "annotations"
@@ -157,3 +157,22 @@ def test_results_with_boxes_take_their_area_from_the_box_as_pycocotools(source):
     reference = pycocotools_stats(data, results)
     for key in KEYS:
         assert ours[key] == pytest.approx(reference[key], abs=1e-6), key
+
+
+def test_pose_oks_compares_poses_with_confident_reference_points_only():
+    rng = np.random.default_rng(0)
+    reference = rng.uniform(100, 300, (1, 17, 2))
+    boxes = np.array([[100.0, 100.0, 300.0, 300.0]])
+    confident = np.ones((1, 17))
+    shifted = reference + 15.0
+    half_wrong = reference.copy()
+    half_wrong[0, 9:] += 200.0
+    oks = pose_oks(
+        reference, confident, boxes, np.concatenate([reference, shifted, half_wrong]), COCO17.oks_sigmas(), 0.3
+    )
+    assert oks.shape == (1, 3)
+    assert oks[0, 0] == pytest.approx(1.0) and 0.0 < oks[0, 1] < 1.0 and oks[0, 2] < 0.6
+    # Points the reference is unsure of do not count: the wrong half is then not compared.
+    unsure_back = confident.copy()
+    unsure_back[0, 9:] = 0.1
+    assert pose_oks(reference, unsure_back, boxes, half_wrong, COCO17.oks_sigmas(), 0.3)[0, 0] == pytest.approx(1.0)
