@@ -4,7 +4,8 @@ tracking metrics on labelled synthetic sequences; jitter and lag with and withou
     python bench/bench_video.py [--video PATH] [--frames N]
 
 Defaults to ``shared/data/videos/vtest.avi`` (795 frames of pedestrians, 768x576) when present,
-else the test clip. Every figure in one table comes from the same run on the same machine.
+else the bundled 24-frame clip cut from it (``posekit/assets/demo_walk.mp4``). Every figure in
+one table comes from the same run on the same machine.
 """
 
 from __future__ import annotations
@@ -255,7 +256,7 @@ SINGLE_PERSON_CONFIGS = {
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "--video", default=str(SHARED_VIDEO if SHARED_VIDEO.exists() else TEST_DATA / "videos" / "vtest_clip.mp4")
+        "--video", default=str(SHARED_VIDEO if SHARED_VIDEO.exists() else ROOT / "posekit" / "assets" / "demo_walk.mp4")
     )
     parser.add_argument("--frames", type=int, default=200)
     args = parser.parse_args()
