@@ -241,25 +241,20 @@ def reread_hidden_people(
     boxes_xyxy)`` is the keypoint model; ``candidates`` are tried in order, each accepted reading
     counting as kept for the next. The input arrays are not changed.
     """
-    kept_xy, kept_conf, kept_boxes = list(coco_xy[keep]), list(coco_conf[keep]), list(boxes_xyxy[keep])
+    kept_xy, kept_conf, kept_boxes = coco_xy[keep], coco_conf[keep], boxes_xyxy[keep]
     found: list[tuple[int, np.ndarray, np.ndarray]] = []
     for index in candidates:
         box = boxes_xyxy[index]
-        overlapping = [k for k in range(len(kept_boxes)) if box_iou_xyxy(box[None], kept_boxes[k][None])[0, 0] > 0]
-        if not overlapping:
+        overlapping = box_iou_xyxy(box[None], kept_boxes)[0] > 0
+        if not overlapping.any():
             continue
-        painted = paint_over_people(
-            image_rgb,
-            np.array([kept_xy[k] for k in overlapping]),
-            np.array([kept_conf[k] for k in overlapping]),
-            np.array([kept_boxes[k] for k in overlapping]),
-        )
+        painted = paint_over_people(image_rgb, kept_xy[overlapping], kept_conf[overlapping], kept_boxes[overlapping])
         xy, conf = read(painted, box[None])
-        if duplicates_kept(xy[0], np.array(kept_xy), np.array(kept_conf), np.array(kept_boxes), oks_threshold):
+        if duplicates_kept(xy[0], kept_xy, kept_conf, kept_boxes, oks_threshold):
             continue
-        kept_xy.append(xy[0])
-        kept_conf.append(conf[0])
-        kept_boxes.append(box)
+        kept_xy = np.concatenate([kept_xy, xy[:1]])
+        kept_conf = np.concatenate([kept_conf, conf[:1]])
+        kept_boxes = np.concatenate([kept_boxes, box[None]])
         found.append((int(index), xy[0], conf[0]))
     return found
 

@@ -307,7 +307,9 @@ class VideoPoseEstimator:
         image_size = (int(image_rgb.shape[0]), int(image_rgb.shape[1]))
         boxes: list[np.ndarray] = []
         detector_scores: list[float] = []  # of the boxes the detector proposed this frame
-        detector_points: list[tuple[np.ndarray, np.ndarray]] = []
+        # What is known of each box before the keypoint model runs: the track's predicted pose for a
+        # propagated box, the detector's reading for a new one.
+        prior_points: list[tuple[np.ndarray, np.ndarray]] = []
         source_tracks: list[int] = []  # the track each propagated box follows
         num_live = 0
         if options.propagate and not scene_cut:
@@ -323,7 +325,7 @@ class VideoPoseEstimator:
                     moved = last_crop + np.tile(track.velocity_xy * (time_s - last_time_s), 2)
                     crop = (1 - options.roi_smoothing) * crop + options.roi_smoothing * moved
                 boxes.append(crop.astype(np.float32))
-                detector_points.append((xy, track.keypoints_confidence))
+                prior_points.append((xy, track.keypoints_confidence))
                 source_tracks.append(track.track_id)
         propagated = len(boxes)
         regions = self._detection_regions(image_size, propagated, scene_cut, time_s)
@@ -338,14 +340,14 @@ class VideoPoseEstimator:
             for c in np.flatnonzero(~covered):
                 boxes.append(candidates.boxes_xyxy[c])
                 detector_scores.append(float(candidates.scores[c]))
-                detector_points.append((candidates.coco17_xy[c], candidates.coco17_confidence[c]))
+                prior_points.append((candidates.coco17_xy[c], candidates.coco17_confidence[c]))
         clock.lap("detect")
         n = len(boxes)
         boxes_xyxy = np.array(boxes, np.float32).reshape(n, 4)
         if self.estimator.has_keypoint_model:
             coco_xy, coco_conf = self.estimator.keypoints_in_boxes(image_rgb, boxes_xyxy)
         else:
-            coco_xy, coco_conf = stack_readings(detector_points)
+            coco_xy, coco_conf = stack_readings(prior_points)
         clock.lap("keypoints")
         # A person's score is their mean keypoint confidence, the same for a propagated ROI (which
         # has no detector score) and a new detection.
@@ -373,7 +375,7 @@ class VideoPoseEstimator:
         # with the track whose predicted pose they match best; the other track is lost, not
         # handed this person's id. Tracked people rank before new detections.
         rank = scores.astype(np.float64)
-        predicted_xy, predicted_conf = stack_readings(detector_points[:propagated])
+        predicted_xy, predicted_conf = stack_readings(prior_points[:propagated])
         rank[:propagated] = 1.0 + _prediction_match(
             predicted_xy, predicted_conf, boxes_xyxy[:propagated], coco_xy[:propagated]
         )
