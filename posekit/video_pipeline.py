@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Literal
 
 import cv2
@@ -396,7 +397,7 @@ class VideoPoseEstimator:
             # person (it matches their predicted pose); any other reading would hand their id on.
             found = reread_hidden_people(
                 image_rgb,
-                self.estimator.keypoints_in_boxes,
+                partial(self.estimator.keypoints_in_boxes, people_in_image=n),
                 coco_xy,
                 coco_conf,
                 boxes_xyxy,

@@ -1,6 +1,7 @@
 """Model maths without weights (fake runtimes), and the vendored model manifest."""
 
 import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from posekit.geometry import (
     rect_from_alignment_points,
 )
 from posekit.models import MODELS_DIR, manifest, model_path
+from posekit.schemas import COCO17
 
 
 class FakeRuntime:
@@ -132,3 +134,38 @@ def test_size_switched_keypoint_model_uses_lightning_for_small_crops_and_thunder
     assert switched.uses_large(crowd).tolist() == [False, True, False, True]
     assert switched.in_boxes(image, crowd)[0].shape == (4, 17, 2)
     assert switched.in_boxes(image, np.zeros((0, 4)))[0].shape == (0, 17, 2)
+
+
+def test_size_switched_keypoint_model_reads_a_person_alone_with_thunder_at_192():
+    import cv2
+
+    from posekit.eval.oks import compute_oks
+    from posekit.landmarks.movenet_single import MoveNetSinglePose, SizeSwitchedSinglePose
+    from posekit.runtime import LiteRTRuntime
+
+    def model(name: str) -> MoveNetSinglePose:
+        return MoveNetSinglePose(LiteRTRuntime(model_path(name), 2))
+
+    lightning, thunder = model("movenet_singlepose_lightning.tflite"), model("movenet_singlepose_thunder.tflite")
+    alone = model("movenet_singlepose_thunder_192.tflite")
+    assert alone.input_size == 192
+    switched = SizeSwitchedSinglePose(lightning, thunder, alone=alone)
+    image = cv2.cvtColor(cv2.imread(str(Path(__file__).parent / "data/images/000000000785.jpg")), cv2.COLOR_BGR2RGB)
+    person = np.array([[280.0, 44.0, 500.0, 392.0]], np.float32)  # the labelled skier
+    xy, confidence = switched.in_boxes(image, person)
+    np.testing.assert_array_equal(xy, alone.in_boxes(image, person)[0])
+    # The rebuilt graph reads the skier as Thunder does: the size rewrite kept the decoding right.
+    annotations = json.loads((Path(__file__).parent / "data/annotations/coco.json").read_text())
+    (image_id,) = [i["id"] for i in annotations["images"] if i["file_name"] == "000000000785.jpg"]
+    (label,) = [a for a in annotations["annotations"] if a["image_id"] == image_id and a["num_keypoints"]]
+    truth = np.array(label["keypoints"], float).reshape(1, 17, 3)
+    found = np.concatenate([xy, np.ones((1, 17, 1))], axis=2)
+    sigmas = COCO17.oks_sigmas()
+    assert compute_oks(truth, np.array([label["area"]]), np.zeros((1, 4)), found, sigmas)[0, 0] > 0.9
+    assert confidence.mean() > 0.5
+    # Among others (or one box re-read out of several) the size rule applies.
+    np.testing.assert_array_equal(
+        switched.in_boxes(image, person, people_in_image=2)[0], thunder.in_boxes(image, person)[0]
+    )
+    two = np.concatenate([person, person / 4])
+    np.testing.assert_array_equal(switched.in_boxes(image, two)[0][0], thunder.in_boxes(image, person)[0][0])

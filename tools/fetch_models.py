@@ -61,6 +61,11 @@ CONVERTED: dict[str, tuple[tuple[str, str, str], str, str]] = {
     "movenet_multipose_lightning.tflite": (HUMAN_MODELS, "package/models/movenet-multipose.json", APACHE),
     "movenet_singlepose_thunder.tflite": (HUMAN_MODELS, "package/models/movenet-thunder.json", APACHE),
     "movenet_singlepose_lightning.tflite": (HUMAN_MODELS, "package/models/movenet-lightning.json", APACHE),
+    "movenet_singlepose_thunder_192.tflite": (HUMAN_MODELS, "package/models/movenet-thunder.json", APACHE),
+}
+CONVERTED_HOW = {
+    "movenet_singlepose_thunder_192.tflite": "TF.js graph rebuilt for a 192 px input (its size constants "
+    "rewritten, weights unchanged, stored as float16) and converted to TFLite by tools/convert_tfjs_models.py",
 }
 
 
@@ -158,7 +163,7 @@ def main() -> int:
                     source,
                     member,
                     licence,
-                    "TF.js graph converted to TFLite by tools/convert_tfjs_models.py",
+                    CONVERTED_HOW.get(file_name, "TF.js graph converted to TFLite by tools/convert_tfjs_models.py"),
                 )
             )
     MANIFEST.write_text(json.dumps({"models": entries}, indent=2) + "\n")

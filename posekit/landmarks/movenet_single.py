@@ -50,7 +50,8 @@ def stack_readings(readings: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.nd
 
 class SizeSwitchedSinglePose:
     """Lightning for people whose crop fits its 192 px input, Thunder for larger ones, at most
-    ``max_large`` of them per image (the largest).
+    ``max_large`` of them per image (the largest); a person alone in the image gets ``alone``
+    (Thunder at a 192 px input) whatever their size.
 
     A cost rule, not a free lunch: Thunder reads people of every size better (measured on the
     dev images at 1, 0.5 and 0.3 scale: about +0.1 AP each time), at 4x Lightning's time. Large
@@ -59,23 +60,45 @@ class SizeSwitchedSinglePose:
     and keeps a crowd of far people at Lightning's speed; the cap bounds a frame's cost when many
     people are near (3: no keypoint AP lost on the labelled sequences of ``bench/bench_video.py``,
     2 loses 0.03 on the 5-person one).
+
+    One person alone is the real-time single-user case (a webcam, a fitness or physio video),
+    where the frame's cost is that one call: Thunder at 192 px takes about 60 % of Thunder's
+    time and reads a lone person almost as well (mean OKS on ``bench_video.py``'s lone-person
+    clips 0.813 vs 0.823 at 260-400 px tall, 0.795 vs Lightning's 0.764 at 130-180 px). It
+    is not used with others around: in place of Thunder for every large person, it cut the
+    crossing walkers' keypoint AP from 0.62 to 0.56 (it reads the wrong one of two people).
     """
 
-    def __init__(self, small: MoveNetSinglePose, large: MoveNetSinglePose, max_large: int = 3) -> None:
-        self._small, self._large = small, large
+    def __init__(
+        self,
+        small: MoveNetSinglePose,
+        large: MoveNetSinglePose,
+        alone: MoveNetSinglePose | None = None,
+        max_large: int = 3,
+    ) -> None:
+        self._small, self._large, self._alone = small, large, alone
         self.max_large = max_large
 
     def uses_large(self, boxes_xyxy: np.ndarray) -> np.ndarray:
-        """``(n,)`` bool: which boxes get the large model."""
+        """``(n,)`` bool: which boxes get the large model (when not alone)."""
         boxes = np.asarray(boxes_xyxy, np.float64).reshape(-1, 4)
         sides = np.array([square_around_box(box).width for box in boxes])
         large = sides > self._small.input_size
         large[np.argsort(-sides, kind="stable")[self.max_large :]] = False
         return large
 
-    def in_boxes(self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """As :meth:`MoveNetSinglePose.in_boxes`, each box with the model its size picks."""
+    def in_boxes(
+        self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray, people_in_image: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`MoveNetSinglePose.in_boxes`, each box with the model its size picks.
+
+        ``people_in_image``: how many people the image holds when the boxes are only some of
+        them (a re-read of one box among several); by default the boxes are all of them.
+        """
         boxes = np.asarray(boxes_xyxy).reshape(-1, 4)
+        people = len(boxes) if people_in_image is None else people_in_image
+        if self._alone is not None and people == 1 and len(boxes) == 1:
+            return self._alone.in_boxes(image_rgb, boxes)
         return stack_readings(
             [
                 (self._large if large else self._small)(image_rgb, box)
