@@ -241,7 +241,7 @@ def lone_person_table() -> None:
 
 
 SINGLE_PERSON_CONFIGS = {
-    "default (auto: thunder for this size)": VideoOptions(),
+    "default (auto: a person alone gets thunder at 192 px)": VideoOptions(),
     "lightning": LIGHTNING,
     "BlazePose full only (MediaPipe-style)": VideoOptions(
         estimator=EstimatorOptions(detector="blazepose", keypoint_model="none", landmark_model="full")

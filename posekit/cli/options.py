@@ -22,7 +22,8 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
         choices=["thunder", "lightning", "auto", "none"],
         default=defaults.keypoint_model,
         help="per-person COCO-17 model; lightning is ~4x faster; auto: lightning for people whose crop "
-        "fits its 192 px input, thunder for larger ones (default: %(default)s)",
+        "fits its 192 px input, thunder for larger ones, thunder at 192 px for a person alone "
+        "(default: %(default)s)",
     )
     group.add_argument(
         "--model",
