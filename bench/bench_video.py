@@ -145,24 +145,17 @@ def tracking_table(options: VideoOptions) -> None:
 
 def smoothing_table(video_path: str, max_frames: int) -> None:
     """Jitter (mean keypoint acceleration, person heights) and lag (frames behind the raw track)."""
-    raw_options = replace(VideoOptions(), smoothing="none")
+    # The same raw tracks both ways (smoothing only changes what is reported), so the online
+    # row is what `posekit track` writes.
     with (
-        VideoPoseEstimator(raw_options) as video,
+        VideoPoseEstimator(replace(VideoOptions(), smoothing="none")) as video,
+        VideoPoseEstimator(replace(VideoOptions(), smoothing="online")) as smoothed,
         open_source(video_path, ReadOptions(max_frames=max_frames)) as source,
     ):
-        sequence = [(f.timestamp_s, video(f.image_bgr, f.timestamp_s)) for f in source]
-    online = []
-    from posekit.track.smoothing import OneEuroFilter
-
-    filters: dict[int, OneEuroFilter] = {}
-    for time_s, poses in sequence:
-        xy = poses.keypoints["coco17"].xy.copy()
-        for person, track_id in enumerate(poses.track_id if poses.track_id is not None else []):
-            one_euro = filters.setdefault(int(track_id), OneEuroFilter())
-            xy[person] = one_euro(
-                xy[person], poses.keypoints["coco17"].confidence[person], time_s, poses.bbox_xywh[person, 3]
-            )
-        online.append(xy)
+        sequence, online = [], []
+        for frame in source:
+            sequence.append((frame.timestamp_s, video(frame.image_bgr, frame.timestamp_s)))
+            online.append(smoothed(frame.image_bgr, frame.timestamp_s).keypoints["coco17"].xy)
     offline = smooth_sequence(sequence)
     tracks: dict[int, list[tuple[int, int]]] = {}
     for f, (_, poses) in enumerate(sequence):

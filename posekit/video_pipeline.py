@@ -519,13 +519,20 @@ class VideoPoseEstimator:
         if poses.track_id is None or len(poses) == 0:
             return poses
         heights = poses.bbox_xywh[:, 3]
+        velocity = {t.track_id: t.velocity_xy for t in self.tracker.tracks}
+        body_speed = [
+            float(np.linalg.norm(velocity.get(int(t), np.zeros(2)))) / max(float(h), 1.0)
+            for t, h in zip(poses.track_id, heights, strict=True)
+        ]
         smoothed: dict[str, Keypoints] = {}
         for name, points in poses.keypoints.items():
             xy = points.xy.copy()
             for person, track_id in enumerate(poses.track_id):
                 key = (int(track_id), name)
                 one_euro = self._filters.setdefault(key, OneEuroFilter(self.options.one_euro))
-                xy[person] = one_euro(points.xy[person], points.confidence[person], time_s, float(heights[person]))
+                xy[person] = one_euro(
+                    points.xy[person], points.confidence[person], time_s, float(heights[person]), body_speed[person]
+                )
             smoothed[name] = replace(points, xy=xy)
         live_ids = {t.track_id for t in self.tracker.tracks}
         self._filters = {key: f for key, f in self._filters.items() if key[0] in live_ids}

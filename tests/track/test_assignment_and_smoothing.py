@@ -69,6 +69,22 @@ def test_one_euro_reduces_jitter_with_little_lag():
     assert lag_frames(truth, out) <= 2
 
 
+def test_one_euro_does_not_trail_a_person_walking_from_the_first_frame():
+    # A track starts on someone already walking (200 px/s, 30 fps): the filter's own speed
+    # estimate starts at 0, so alone it trails them for the first frames; told the body's speed
+    # (the tracker's velocity), it does not.
+    times = np.arange(10) / 30
+    truth = np.stack([100 + 200 * times, np.full(10, 50.0)], axis=1)[:, None].repeat(3, axis=1)
+    alone, told = OneEuroFilter(), OneEuroFilter()
+    speed = 200 / 200.0  # person heights per second
+    trailing = np.array([truth[i, 0, 0] - alone(truth[i], np.ones(3), times[i], 200.0)[0, 0] for i in range(10)])
+    trailing_told = np.array(
+        [truth[i, 0, 0] - told(truth[i], np.ones(3), times[i], 200.0, body_speed=speed)[0, 0] for i in range(10)]
+    )
+    assert trailing[1:5].mean() > 2.0
+    assert trailing_told[1:5].mean() < 0.6 * trailing[1:5].mean()
+
+
 def test_one_euro_keeps_missing_points_missing_and_restarts():
     one_euro = OneEuroFilter()
     one_euro(np.array([[10.0, 10.0], [20.0, 20.0]]), np.array([1.0, 1.0]), 0.0, 100.0)
