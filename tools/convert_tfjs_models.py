@@ -20,9 +20,9 @@ on the same input.
 
 ``movenet_singlepose_thunder_192.tflite`` is Thunder's graph at a 192 px input (the TF.js graph
 is fixed at 256): the same weights, with the constants that encode the input size rewritten
-(``resize_single_pose_graph``: the 64x64 heatmap's coordinate grids, its centre weighting,
-the 64 that turns a flat argmax into (y, x), the 1/64 that normalises the output and the
-feature pyramid's upsampling sizes), stored with float16 weights, the precision the TF.js
+(``resize_single_pose_graph``: the 64x64 heatmap's coordinate grids, its centre weighting and
+the distance offset of its point weighting, the 64 that turns a flat argmax into (y, x), the
+1/64 that normalises the output and the feature pyramid's upsampling sizes), stored with float16 weights, the precision the TF.js
 package ships them in. The rewrite is checked by applying it at 256, which must reproduce the
 untouched graph's output, and the .tflite against the rewritten graph.
 """
@@ -124,13 +124,17 @@ def resize_single_pose_graph(tf, graph_def, native: int, size: int):
     graph_def = type(graph_def).FromString(graph_def.SerializeToString())
     old, new = native // 4, size // 4
     rows, cols = np.meshgrid(np.arange(new, dtype=np.float32), np.arange(new, dtype=np.float32), indexing="ij")
-    # MoveNet picks the person nearest the crop centre: heatmap weighted by 1 / (distance + 1.8).
-    centre_weight = 1.0 / (np.sqrt((rows - new / 2) ** 2 + (cols - new / 2) ** 2) + 1.8)
+    # MoveNet picks the person nearest the crop centre, and each point nearest where the person's
+    # regression puts it: heatmaps weighted by 1 / (distance in cells + 1.8). Distances in cells
+    # shrink with the grid, so the 1.8 shrinks with them (weights proportional to the native
+    # ones: the same choices for the same picture).
+    offset = 1.8 * new / old
+    centre_weight = 1.0 / (np.sqrt((rows - new / 2) ** 2 + (cols - new / 2) ** 2) + offset)
     consumers: dict[str, list[str]] = {}
     for node in graph_def.node:
         for name in node.input:
             consumers.setdefault(name.split(":")[0], []).append(node.op)
-    found = {"side": 0, "rows": 0, "cols": 0, "centre": 0, "scale": 0, "upsample": 0, "input": 0}
+    found = {"side": 0, "rows": 0, "cols": 0, "centre": 0, "offset": 0, "scale": 0, "upsample": 0, "input": 0}
 
     def put(node, value) -> None:
         node.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(value))
@@ -160,10 +164,13 @@ def resize_single_pose_graph(tf, graph_def, native: int, size: int):
         elif value.shape == (old, old, 1):
             put(node, centre_weight[..., None].astype(np.float32))
             found["centre"] += 1
+        elif value.dtype == np.float32 and value.size == 1 and abs(float(value.ravel()[0]) - 1.8) < 1e-3:
+            put(node, np.full(value.shape, float(value.ravel()[0]) * new / old, np.float32))
+            found["offset"] += 1
         elif uses == ["ResizeBilinear"] and value.dtype == np.int32 and value.shape == (2,):
             put(node, (value * size // native).astype(np.int32))
             found["upsample"] += 1
-    expected = {"side": 4, "rows": 1, "cols": 1, "centre": 1, "scale": 1, "upsample": 3, "input": 1}
+    expected = {"side": 4, "rows": 1, "cols": 1, "centre": 1, "offset": 1, "scale": 1, "upsample": 3, "input": 1}
     if found != expected:
         raise RuntimeError(f"unexpected single-pose graph: rewrote {found}, expected {expected}")
     return graph_def
