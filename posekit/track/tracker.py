@@ -3,9 +3,8 @@
 Each frame, :meth:`PoseTracker.update` takes that frame's :class:`~posekit.results.Poses` and
 returns them with ``track_id`` set (a new object; the input is not changed):
 
-1. every live track predicts where its points are now (constant velocity, fitted over the last
-   ``velocity_window_s`` to its path: each frame's step is the median shift of the points seen
-   in both frames, so hiding part of a person does not move them);
+1. every live track predicts where its points are now (constant velocity, fitted to its box
+   centre over the last ``velocity_window_s``);
 2. people are matched to live tracks by an optimal assignment on ``oks_weight * OKS +
    (1 - oks_weight) * box IoU`` against the prediction;
 3. people left over are matched to *lost* tracks (gone less than ``max_lost_s``) by appearance
@@ -57,13 +56,10 @@ class TrackerOptions:
     * ``max_speed``: fastest plausible walk, in person heights per second, for gating re-id.
     * ``max_gap_for_motion_s``: a track lost this recently is matched by pose and box overlap
       with its motion prediction, like a live one; after that only by appearance.
-    * ``velocity_window_s``: the velocity is the least-squares slope of the track's path over
-      this much of its recent past: robust to the box wobbling with the pose (at 30 fps a 10 px
-      jump between two frames is 300 px/s), and the same at any frame rate. The path advances
-      each frame by the median shift of the points seen in both frames (the box centre's shift
-      when fewer than 3 are), because the box shrinks to what is left visible when someone
-      walks in front (measured on bench_video's 30-fps walkers: MOTA / IDF1 / AP 0.843 / 0.841 /
-      0.615 with the box centre, 0.859 / 0.874 / 0.622 this way).
+    * ``velocity_window_s``: the velocity is the least-squares slope of the box centre over this
+      much of the track's recent past: robust to the box wobbling with the pose or shrinking
+      when someone walks in front (at 30 fps a 10 px jump between two frames is 300 px/s), and
+      the same at any frame rate.
     """
 
     match_threshold: float = 0.2
@@ -90,8 +86,7 @@ class Track:
     velocity_xy: np.ndarray = field(default_factory=lambda: np.zeros(2))  # pixels / s of the box centre
     appearance: np.ndarray | None = None
     lost_since_s: float | None = None
-    # (time, position on the track's path): starts at the box centre, then moves by each step
-    centre_history: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    centre_history: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (time, box centre)
 
     @property
     def height_px(self) -> float:
@@ -134,16 +129,6 @@ def torso_appearance(image_bgr: np.ndarray, keypoints_xy: np.ndarray, confidence
     histogram = cv2.calcHist([hsv], [0, 1], None, [8, 8], [0, 180, 0, 256]).reshape(-1)
     total = float(histogram.sum())
     return histogram / total if total > 0 else None
-
-
-def _motion_step(track: Track, xy: np.ndarray, confidence: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """How far the person moved since the track's last observation: the median shift of the
-    points seen both times (the box centre moves when someone walks in front and hides part of
-    the person; the points still seen move with the person), else the box centre's shift."""
-    both = (track.keypoints_confidence >= MIN_KEYPOINT_CONFIDENCE) & (confidence >= MIN_KEYPOINT_CONFIDENCE)
-    if both.sum() >= 3:
-        return np.median(xy[both] - track.keypoints_xy[both], axis=0)
-    return (box[:2] + box[2:]) / 2 - (track.box_xyxy[:2] + track.box_xyxy[2:]) / 2
 
 
 def centre_velocity(history: list[tuple[float, np.ndarray]]) -> np.ndarray:
@@ -342,7 +327,7 @@ class PoseTracker:
     ) -> None:
         if not track.centre_history:
             track.centre_history.append((track.time_s, (track.box_xyxy[:2] + track.box_xyxy[2:]) / 2))
-        track.centre_history.append((time_s, track.centre_history[-1][1] + _motion_step(track, xy, confidence, box)))
+        track.centre_history.append((time_s, (box[:2] + box[2:]) / 2))
         start = time_s - self.options.velocity_window_s
         track.centre_history = [(t, c) for t, c in track.centre_history if t >= start - 1e-6]
         track.velocity_xy = centre_velocity(track.centre_history)
