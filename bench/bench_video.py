@@ -245,6 +245,20 @@ SINGLE_PERSON_CONFIGS = {
     "lightning + BlazePose full": VideoOptions(
         estimator=EstimatorOptions(keypoint_model="lightning", landmark_model="full")
     ),
+    # Whole body (track --whole-body): ms per frame is ms per person here.
+    "whole body (--whole-body)": VideoOptions(
+        estimator=replace(VideoOptions().estimator, whole_body=True, landmark_model="full")
+    ),
+    "whole body, MediaPipe-style, hands lite": VideoOptions(
+        estimator=EstimatorOptions(
+            detector="blazepose",
+            keypoint_model="none",
+            landmark_model="full",
+            whole_body=True,
+            hand_model="lite",
+            hand_search=False,
+        )
+    ),
 }
 
 

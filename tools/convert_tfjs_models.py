@@ -22,9 +22,10 @@ on the same input.
 is fixed at 256): the same weights, with the constants that encode the input size rewritten
 (``resize_single_pose_graph``: the 64x64 heatmap's coordinate grids, its centre weighting and
 the distance offset of its point weighting, the 64 that turns a flat argmax into (y, x), the
-1/64 that normalises the output and the feature pyramid's upsampling sizes), stored with float16 weights, the precision the TF.js
-package ships them in. The rewrite is checked by applying it at 256, which must reproduce the
-untouched graph's output, and the .tflite against the rewritten graph.
+1/64 that normalises the output and the feature pyramid's upsampling sizes), stored with
+float16 weights, the precision the TF.js package ships them in. The rewrite is checked by
+applying it at 256, which must reproduce the untouched graph's output, and the .tflite against
+the rewritten graph.
 """
 
 from __future__ import annotations
