@@ -64,10 +64,10 @@ class SizeSwitchedSinglePose:
     One person alone is the real-time single-user case (a webcam, a fitness or physio video),
     where the frame's cost is that one call: Thunder at 192 px takes about 60 % of Thunder's
     time and reads a lone person almost as well (mean OKS on ``bench_video.py``'s 36 lone-person
-    clips, 130-400 px tall: 0.805, Thunder 0.823, Lightning 0.773). It
-    is not used with others around: in place of Thunder for every large person it cut the
-    30-fps walkers' keypoint AP from 0.63 to 0.59 (people 240-260 px tall lose detail at 192),
-    and for people whose crop is 192-256 px only, to 0.58.
+    clips, 130-400 px tall: 0.805, Thunder 0.823, Lightning 0.773). It is not used with others
+    around: in place of Thunder for every large person it cut the 30-fps walkers' keypoint AP
+    from 0.63 to 0.59 (people 240-260 px tall lose detail at 192), and for people whose crop is
+    192-256 px only, to 0.58.
     """
 
     def __init__(
