@@ -519,7 +519,7 @@ class VideoPoseEstimator:
         if poses.track_id is None or len(poses) == 0:
             return poses
         heights = poses.bbox_xywh[:, 3]
-        velocity = {t.track_id: t.velocity_xy for t in self.tracker.tracks}
+        velocity = {t.track_id: t.velocity_xy for t in self.tracker.tracks}  # of every track still kept
         body_speed = [
             float(np.linalg.norm(velocity.get(int(t), np.zeros(2)))) / max(float(h), 1.0)
             for t, h in zip(poses.track_id, heights, strict=True)
@@ -534,8 +534,7 @@ class VideoPoseEstimator:
                     points.xy[person], points.confidence[person], time_s, float(heights[person]), body_speed[person]
                 )
             smoothed[name] = replace(points, xy=xy)
-        live_ids = {t.track_id for t in self.tracker.tracks}
-        self._filters = {key: f for key, f in self._filters.items() if key[0] in live_ids}
+        self._filters = {key: f for key, f in self._filters.items() if key[0] in velocity}
         return replace(poses, keypoints=smoothed)
 
 

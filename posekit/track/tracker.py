@@ -57,9 +57,10 @@ class TrackerOptions:
     * ``max_gap_for_motion_s``: a track lost this recently is matched by pose and box overlap
       with its motion prediction, like a live one; after that only by appearance.
     * ``velocity_window_s``: the velocity is the least-squares slope of the box centre over this
-      much of the track's recent past: robust to the box wobbling with the pose or shrinking
-      when someone walks in front (at 30 fps a 10 px jump between two frames is 300 px/s), and
-      the same at any frame rate.
+      much of the track's recent past: robust to the box wobbling with the pose (at 30 fps a
+      10 px jump between two frames is 300 px/s), and the same at any frame rate. Not to the box
+      shrinking to the part left visible when someone walks in front: that moves the centre
+      (the points' shifts instead were measured and not kept: see the README's video section).
     """
 
     match_threshold: float = 0.2
