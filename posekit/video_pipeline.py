@@ -54,7 +54,7 @@ from posekit.pipeline import (
     roi_from_coco17,
 )
 from posekit.results import Keypoints, Poses
-from posekit.schemas import COCO17
+from posekit.schemas import COCO17, Coco17Keypoint
 from posekit.track.smoothing import OneEuroFilter, OneEuroOptions, RtsOptions, rts_smooth
 from posekit.track.tracker import MIN_KEYPOINT_CONFIDENCE, PoseTracker, Track, TrackerOptions
 
@@ -137,16 +137,36 @@ class VideoStats:
 
 
 def keypoint_box(
-    xy: np.ndarray, confidence: np.ndarray, fallback_xyxy: np.ndarray, min_conf: float = 0.3
+    xy: np.ndarray,
+    confidence: np.ndarray,
+    fallback_xyxy: np.ndarray,
+    min_conf: float = 0.3,
+    torso_reach: float = 1.0,
 ) -> np.ndarray:
     """The box of a person's confident points (plus 2 px). The keypoint model's square crop is
     1.25x its longer side, which leaves room for the head top and feet the points do not reach;
     about MoveNet's own tracking crop, and tighter than a detector box (measured: +0.02-0.03 AP
-    on the synthetic sequences of ``bench/bench_video.py`` over 10% padding)."""
-    seen = xy[(confidence >= min_conf) & np.isfinite(xy).all(axis=1)]
+    on the synthetic sequences of ``bench/bench_video.py`` over 10% padding).
+
+    When no knee or ankle is sure (legs hidden behind someone, or lost in the background), the
+    box also reaches ``torso_reach`` torso lengths around the hips: a box of the visible upper
+    body alone would crop the next frame on the upper body only, and the person's crop would
+    shrink frame by frame until their reading fails (measured on the walkers of
+    ``bench/bench_video.py``: MOTA 0.843 -> 0.866, IDF1 0.841 -> 0.877; 0.8 and 1.2 about as
+    good)."""
+    sure = (confidence >= min_conf) & np.isfinite(xy).all(axis=1)
+    seen = xy[sure]
     if len(seen) < 4:
         return np.asarray(fallback_xyxy, dtype=np.float32)
     low, high = seen.min(axis=0), seen.max(axis=0)
+    shoulders = [Coco17Keypoint.LEFT_SHOULDER, Coco17Keypoint.RIGHT_SHOULDER]
+    hips = [Coco17Keypoint.LEFT_HIP, Coco17Keypoint.RIGHT_HIP]
+    legs = [Coco17Keypoint.LEFT_KNEE, Coco17Keypoint.RIGHT_KNEE, Coco17Keypoint.LEFT_ANKLE, Coco17Keypoint.RIGHT_ANKLE]
+    if sure[shoulders].any() and sure[hips].any() and not sure[legs].any():
+        hip_centre = xy[hips][sure[hips]].mean(axis=0)
+        torso = float(np.linalg.norm(xy[shoulders][sure[shoulders]].mean(axis=0) - hip_centre))
+        low = np.minimum(low, hip_centre - torso_reach * torso)
+        high = np.maximum(high, hip_centre + torso_reach * torso)
     pad = 2.0
     return np.concatenate([low - pad, high + pad]).astype(np.float32)
 

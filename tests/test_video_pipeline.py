@@ -2,17 +2,19 @@
 
 import json
 from dataclasses import replace
+from functools import partial
 
 import cv2
 import numpy as np
 import pytest
 
+from posekit import video_pipeline
 from posekit.cli.demo import demo_video
 from posekit.errors import UsageError
 from posekit.eval.tracking import evaluate_tracking
 from posekit.io.video import ReadOptions, open_source
 from posekit.schemas import COCO17
-from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, smooth_sequence
+from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, keypoint_box, smooth_sequence
 from tests.builders import (
     blurred_background,
     composited_sequence,
@@ -60,7 +62,10 @@ def test_four_people_keep_their_ids_under_a_moving_camera(four_people_sequence):
     frames, annotations = four_people_sequence
     metrics, stats = _track(frames, annotations)
     _check_four_people(metrics, len(frames))
-    assert metrics["AP50"] >= 0.9
+    # The unlabelled fifth person is read as surely as the others, so each frame's false positive
+    # ranks among the true ones (measured 0.879; 0.975 while that person's crop shrank to their
+    # upper body and they scored 0.3).
+    assert metrics["AP50"] >= 0.85
     # ROI propagation: the detector ran on the first frame and then every 0.5 s (5 frames at 10
     # fps), plus around a lost track, not on every frame.
     assert stats.detector_frames <= len(frames) // 2
@@ -146,6 +151,46 @@ def test_a_lost_person_read_again_behind_the_person_in_front():
         assert metrics["ID_switches"] <= 3
         misses[reread] = metrics["misses"]
     assert misses[True] + 8 <= misses[False], misses
+
+
+def test_a_crop_on_an_upper_body_reaches_down_to_the_hidden_legs():
+    # The COCO 785 skier with knees and ankles unseen (as when someone walks in front of them):
+    # the next box still reaches most of the way down their labelled box (measured 0.75 of its
+    # height; the model's crop, 1.25x the box, 0.84), not just head to hips.
+    image, (skier,) = _people("coco.json", "000000000785.jpg")
+    labelled = np.array(skier["keypoints"], np.float32).reshape(17, 3)
+    confidence = (labelled[:, 2] > 0).astype(np.float32)
+    confidence[13:] = 0.0  # knees and ankles
+    x, y, w, h = skier["bbox"]
+    upper = keypoint_box(labelled[:, :2], confidence, np.zeros(4))
+    assert upper[3] >= y + 0.7 * h, (upper, skier["bbox"])
+    assert upper[3] <= y + h
+    hips_only = keypoint_box(labelled[:, :2], confidence, np.zeros(4), torso_reach=0.0)
+    assert hips_only[3] < y + 0.6 * h, (hips_only, skier["bbox"])
+    # With the legs seen, the box is the points' own.
+    full = keypoint_box(labelled[:, :2], (labelled[:, 2] > 0).astype(np.float32), np.zeros(4))
+    seen = labelled[labelled[:, 2] > 0, :2]
+    np.testing.assert_allclose(full, [*(seen.min(axis=0) - 2), *(seen.max(axis=0) + 2)], atol=1e-4)
+
+
+def test_a_person_whose_legs_are_hidden_keeps_a_whole_body_crop(monkeypatch):
+    # bench_video's "rows apart" walkers: the baseball player walks past the skier behind him,
+    # his white legs lost against her and the grey ground. A crop on his upper body alone shrank
+    # frame by frame until his reading failed, and the skier's track slid onto him (measured: 1 ID
+    # switch, 16 misses of 164); with the crop reaching down to his legs, 0 and 6.
+    frames, annotations = walkers_sequence(
+        json.loads((ANNOTATIONS / "coco.json").read_text()),
+        IMAGES,
+        speed=8.0,
+        starts=(0, 520, 60, 460),
+        ys=(60, 80, 230, 240),
+    )
+    metrics, _ = _track(frames, annotations, fps=30.0)
+    assert metrics["ID_switches"] == 0
+    assert metrics["misses"] <= 10
+    monkeypatch.setattr(video_pipeline, "keypoint_box", partial(keypoint_box, torso_reach=0.0))
+    shrinking, _ = _track(frames, annotations, fps=30.0)
+    assert shrinking["ID_switches"] + shrinking["misses"] >= metrics["ID_switches"] + metrics["misses"] + 6
 
 
 def test_a_person_who_leaves_and_comes_back_gets_the_old_id():
