@@ -93,9 +93,10 @@ class EstimatorOptions:
     * ``reread_hidden``: when the keypoint model's reading of a detected person is dropped as a
       duplicate of someone kept (it read the person in front), read that box again with the kept
       people painted over (:func:`reread_hidden_people`); one more model call per such box.
-      In video only for lost people whose followed ROI read someone else, and kept only when
-      the new reading matches their predicted pose: re-reading new detections made tracks of
-      half-people, re-reading tracked people handed people to the wrong track.
+      In video for tracked and followed lost people whose ROI read someone else, kept only
+      when the new reading matches their predicted pose (without that test, re-reading tracked
+      people handed people to the wrong track); not for new detections (it made tracks of
+      half-people).
     * ``num_threads``: CPU threads per model. ``max_image_pixels``: larger images are refused.
     * ``whole_body``: also hands (``hand_left21``, ``hand_right21``, with ``hand_model`` lite or
       full) and face (``face68``; ``face468`` too with ``face_mesh``) for every person, placed

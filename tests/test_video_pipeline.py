@@ -137,12 +137,18 @@ def test_the_person_walking_behind_is_found_again_with_their_id():
     assert metrics["misses"] <= 7
 
 
-def test_a_lost_person_read_again_behind_the_person_in_front():
-    # Four walkers crossing at 30 fps (bench_video's "4 cross, 9 px/f"): while one is hidden, their
-    # followed ROI reads whoever is in front; read again with the others painted over, it finds
-    # the person behind (only when that reading matches their predicted pose). Measured 18 misses
-    # of 164 with the re-read, 34 without.
-    frames, annotations = walkers_sequence(json.loads((ANNOTATIONS / "coco.json").read_text()), IMAGES, speed=9.0)
+def test_a_person_behind_another_read_again_with_the_front_one_painted_over():
+    # Four walkers at 30 fps, two pairs passing each other (bench_video's "pairs staggered"): the
+    # ROI of the one behind reads whoever is in front; read again with the others painted over,
+    # it finds the person behind (only when that reading matches their predicted pose), whether
+    # their track is live or lost. Measured 2 misses of 164 with the re-read, 18 without.
+    frames, annotations = walkers_sequence(
+        json.loads((ANNOTATIONS / "coco.json").read_text()),
+        IMAGES,
+        speed=7.0,
+        starts=(-60, 560, 180, 420),
+        ys=(140, 150, 210, 230),
+    )
     misses = {}
     for reread in (True, False):
         options = VideoOptions()
@@ -150,7 +156,7 @@ def test_a_lost_person_read_again_behind_the_person_in_front():
         metrics, _ = _track(frames, annotations, options, fps=30.0)
         assert metrics["ID_switches"] <= 3
         misses[reread] = metrics["misses"]
-    assert misses[True] + 8 <= misses[False], misses
+    assert misses[True] + 10 <= misses[False], misses
 
 
 def test_a_crop_on_an_upper_body_reaches_down_to_the_hidden_legs():
@@ -174,23 +180,17 @@ def test_a_crop_on_an_upper_body_reaches_down_to_the_hidden_legs():
 
 
 def test_a_person_whose_legs_are_hidden_keeps_a_whole_body_crop(monkeypatch):
-    # bench_video's "rows apart" walkers: the baseball player walks past the skier behind him,
-    # his white legs lost against her and the grey ground. A crop on his upper body alone shrank
-    # frame by frame until his reading failed, and the skier's track slid onto him (measured: 1 ID
-    # switch, 16 misses of 164); with the crop reaching down to his legs, 0 and 6.
-    frames, annotations = walkers_sequence(
-        json.loads((ANNOTATIONS / "coco.json").read_text()),
-        IMAGES,
-        speed=8.0,
-        starts=(0, 520, 60, 460),
-        ys=(60, 80, 230, 240),
-    )
+    # bench_video's "4 cross, 9 px/f" walkers: while people pass behind each other their legs
+    # are hidden. A crop on the upper body alone shrinks frame by frame until the reading fails.
+    # Measured with the crop reaching a torso length below the hips: 9 misses of 164, MOTA 0.915;
+    # without: 50 misses, MOTA 0.671.
+    frames, annotations = walkers_sequence(json.loads((ANNOTATIONS / "coco.json").read_text()), IMAGES, speed=9.0)
     metrics, _ = _track(frames, annotations, fps=30.0)
-    assert metrics["ID_switches"] == 0
-    assert metrics["misses"] <= 10
+    assert metrics["ID_switches"] <= 3
+    assert metrics["misses"] <= 16
     monkeypatch.setattr(video_pipeline, "keypoint_box", partial(keypoint_box, torso_reach=0.0))
     shrinking, _ = _track(frames, annotations, fps=30.0)
-    assert shrinking["ID_switches"] + shrinking["misses"] >= metrics["ID_switches"] + metrics["misses"] + 6
+    assert shrinking["misses"] >= metrics["misses"] + 20, (shrinking["misses"], metrics["misses"])
 
 
 def test_a_person_who_leaves_and_comes_back_gets_the_old_id():
