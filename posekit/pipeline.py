@@ -144,6 +144,20 @@ class EstimatorOptions:
         return self.landmark_model
 
 
+_HIPS = [Coco17Keypoint.LEFT_HIP, Coco17Keypoint.RIGHT_HIP]
+_SHOULDERS = [Coco17Keypoint.LEFT_SHOULDER, Coco17Keypoint.RIGHT_SHOULDER]
+
+
+def torso_axis(xy: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A COCO-17 person's mid-hip and the vector from it to mid-shoulder, from the hips and
+    shoulders ``seen``; None unless at least one of each is. Where the body is and how big,
+    when the limbs are not visible."""
+    if not seen[_HIPS].any() or not seen[_SHOULDERS].any():
+        return None
+    mid_hip = xy[_HIPS][seen[_HIPS]].mean(axis=0)
+    return mid_hip, xy[_SHOULDERS][seen[_SHOULDERS]].mean(axis=0) - mid_hip
+
+
 def roi_from_coco17(xy: np.ndarray, confidence: np.ndarray, box_xyxy: np.ndarray, min_conf: float = 0.2) -> RotatedRect:
     """The BlazePose ROI for a person seen as COCO-17 keypoints.
 
@@ -152,11 +166,9 @@ def roi_from_coco17(xy: np.ndarray, confidence: np.ndarray, box_xyxy: np.ndarray
     enlarges its ROI). Falls back to the box when the torso is not visible.
     """
     seen = confidence >= min_conf
-    hips = [Coco17Keypoint.LEFT_HIP, Coco17Keypoint.RIGHT_HIP]
-    shoulders = [Coco17Keypoint.LEFT_SHOULDER, Coco17Keypoint.RIGHT_SHOULDER]
-    if seen[hips].all() and seen[shoulders].all():
-        mid_hip = xy[hips].mean(axis=0)
-        up = xy[shoulders].mean(axis=0) - mid_hip
+    torso = torso_axis(xy, seen)
+    if torso is not None and seen[_HIPS].all() and seen[_SHOULDERS].all():
+        mid_hip, up = torso
         angle = normalize_angle(math.pi / 2 - math.atan2(-up[1], up[0]))
         # The torso alone sets a floor on the size when limbs are not visible.
         radius = max(float(np.max(np.linalg.norm(xy[seen] - mid_hip, axis=1))), 1.2 * float(np.linalg.norm(up)))

@@ -53,6 +53,7 @@ from posekit.pipeline import (
     pose_nms,
     reread_hidden_people,
     roi_from_coco17,
+    torso_axis,
 )
 from posekit.results import Keypoints, Poses
 from posekit.schemas import COCO17, Coco17Keypoint
@@ -60,6 +61,8 @@ from posekit.track.smoothing import OneEuroFilter, OneEuroOptions, RtsOptions, r
 from posekit.track.tracker import MIN_KEYPOINT_CONFIDENCE, PoseTracker, Track, TrackerOptions
 
 logger = logging.getLogger(__name__)
+
+_LEGS = [Coco17Keypoint.LEFT_KNEE, Coco17Keypoint.RIGHT_KNEE, Coco17Keypoint.LEFT_ANKLE, Coco17Keypoint.RIGHT_ANKLE]
 
 Smoothing = Literal["online", "offline", "none"]
 
@@ -160,14 +163,12 @@ def keypoint_box(
     if len(seen) < 4:
         return np.asarray(fallback_xyxy, dtype=np.float32)
     low, high = seen.min(axis=0), seen.max(axis=0)
-    shoulders = [Coco17Keypoint.LEFT_SHOULDER, Coco17Keypoint.RIGHT_SHOULDER]
-    hips = [Coco17Keypoint.LEFT_HIP, Coco17Keypoint.RIGHT_HIP]
-    legs = [Coco17Keypoint.LEFT_KNEE, Coco17Keypoint.RIGHT_KNEE, Coco17Keypoint.LEFT_ANKLE, Coco17Keypoint.RIGHT_ANKLE]
-    if sure[shoulders].any() and sure[hips].any() and not sure[legs].any():
-        hip_centre = xy[hips][sure[hips]].mean(axis=0)
-        torso = float(np.linalg.norm(xy[shoulders][sure[shoulders]].mean(axis=0) - hip_centre))
-        low = np.minimum(low, hip_centre - torso_reach * torso)
-        high = np.maximum(high, hip_centre + torso_reach * torso)
+    torso = torso_axis(xy, sure)
+    if torso is not None and not sure[_LEGS].any():
+        mid_hip, up = torso
+        reach = torso_reach * float(np.linalg.norm(up))
+        low = np.minimum(low, mid_hip - reach)
+        high = np.maximum(high, mid_hip + reach)
     pad = 2.0
     return np.concatenate([low - pad, high + pad]).astype(np.float32)
 
