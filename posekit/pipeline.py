@@ -463,15 +463,20 @@ class PoseEstimator:
         return list(detections.rois), detections.scores
 
     def keypoints_in_boxes(
-        self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray, people_in_image: int | None = None
+        self,
+        image_rgb: np.ndarray,
+        boxes_xyxy: np.ndarray,
+        people_in_image: int | None = None,
+        sizing_boxes_xyxy: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """COCO-17 ``xy (n, 17, 2)`` pixels and ``confidence (n, 17)`` from the keypoint model, one
         row per box (with ``auto``, the boxes of one image together: the model depends on them all;
-        ``people_in_image`` when the boxes are only some of them)."""
+        ``people_in_image`` when the boxes are only some of them; ``sizing_boxes_xyxy`` when the
+        person's size is not the crop box's, see :class:`SizeSwitchedSinglePose`)."""
         if self._keypoint_model is None:
             raise UsageError("keypoints_in_boxes needs keypoint_model thunder, lightning or auto")
         if isinstance(self._keypoint_model, SizeSwitchedSinglePose):
-            return self._keypoint_model.in_boxes(image_rgb, boxes_xyxy, people_in_image)
+            return self._keypoint_model.in_boxes(image_rgb, boxes_xyxy, people_in_image, sizing_boxes_xyxy)
         return self._keypoint_model.in_boxes(image_rgb, boxes_xyxy)
 
     def landmarks_in_roi(self, image_rgb: np.ndarray, roi: RotatedRect) -> BlazePoseLandmarks:

@@ -334,10 +334,14 @@ class VideoPoseEstimator:
         # propagated box, the detector's reading for a new one.
         prior_points: list[tuple[np.ndarray, np.ndarray]] = []
         source_tracks: list[int] = []  # the track each propagated box follows
+        # The size each person shows, which picks their keypoint model: a crop reaching down to
+        # hidden legs is larger than the person it reads.
+        sizing_boxes: list[np.ndarray] = []
         if options.propagate and not scene_cut:
             for track in self.tracker.live_tracks + self._followed_lost_tracks(time_s, image_size):
                 xy, box = track.predicted(time_s)
                 crop = keypoint_box(xy, track.keypoints_confidence, box)
+                sizing_boxes.append(keypoint_box(xy, track.keypoints_confidence, box, torso_reach=0.0))
                 previous = self._crops.get(track.track_id)
                 if previous is not None:
                     # Steady crops give steady keypoints (MediaPipe smooths its ROI points too):
@@ -360,13 +364,16 @@ class VideoPoseEstimator:
                 covered = box_iou_xyxy(candidates.boxes_xyxy, np.array(boxes)).max(axis=1) >= options.new_person_iou
             for c in np.flatnonzero(~covered):
                 boxes.append(candidates.boxes_xyxy[c])
+                sizing_boxes.append(candidates.boxes_xyxy[c])
                 detector_scores.append(float(candidates.scores[c]))
                 prior_points.append((candidates.coco17_xy[c], candidates.coco17_confidence[c]))
         clock.lap("detect")
         n = len(boxes)
         boxes_xyxy = np.array(boxes, np.float32).reshape(n, 4)
         if self.estimator.has_keypoint_model:
-            coco_xy, coco_conf = self.estimator.keypoints_in_boxes(image_rgb, boxes_xyxy)
+            coco_xy, coco_conf = self.estimator.keypoints_in_boxes(
+                image_rgb, boxes_xyxy, sizing_boxes_xyxy=np.array(sizing_boxes, np.float32).reshape(n, 4)
+            )
         else:
             coco_xy, coco_conf = stack_readings(prior_points)
         clock.lap("keypoints")

@@ -133,6 +133,11 @@ def test_size_switched_keypoint_model_uses_lightning_for_small_crops_and_thunder
     crowd = np.concatenate([person * 0.9, person, small, person * 0.95])
     assert switched.uses_large(crowd).tolist() == [False, True, False, True]
     assert switched.in_boxes(image, crowd)[0].shape == (4, 17, 2)
+    # A crop enlarged past what its person shows (reaching down to hidden legs) is sized by what they show.
+    pair = np.concatenate([person, person])
+    xy, _ = switched.in_boxes(image, pair, sizing_boxes_xyxy=np.concatenate([small, person]))
+    np.testing.assert_array_equal(xy[0], lightning.in_boxes(image, person)[0][0])
+    np.testing.assert_array_equal(xy[1], thunder.in_boxes(image, person)[0][0])
     assert switched.in_boxes(image, np.zeros((0, 4)))[0].shape == (0, 17, 2)
 
 

@@ -89,20 +89,27 @@ class SizeSwitchedSinglePose:
         return large
 
     def in_boxes(
-        self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray, people_in_image: int | None = None
+        self,
+        image_rgb: np.ndarray,
+        boxes_xyxy: np.ndarray,
+        people_in_image: int | None = None,
+        sizing_boxes_xyxy: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`MoveNetSinglePose.in_boxes`, each box with the model its size picks.
 
         ``people_in_image``: how many people the image holds when the boxes are only some of
         them (a re-read of one box among several); by default the boxes are all of them.
+        ``sizing_boxes_xyxy``: the boxes whose size picks each model, when the crop boxes were
+        enlarged beyond what the person shows (by default the crop boxes).
         """
         boxes = np.asarray(boxes_xyxy).reshape(-1, 4)
         people = len(boxes) if people_in_image is None else people_in_image
         if self._alone is not None and people == 1 and len(boxes) == 1:
             return self._alone.in_boxes(image_rgb, boxes)
+        large_model = self.uses_large(boxes if sizing_boxes_xyxy is None else sizing_boxes_xyxy)
         return stack_readings(
             [
                 (self._large if large else self._small)(image_rgb, box)
-                for box, large in zip(boxes, self.uses_large(boxes), strict=True)
+                for box, large in zip(boxes, large_model, strict=True)
             ]
         )
