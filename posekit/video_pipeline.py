@@ -377,9 +377,9 @@ class VideoPoseEstimator:
         else:
             coco_xy, coco_conf = stack_readings(prior_points)
         clock.lap("keypoints")
-        # A person's score is their mean keypoint confidence, the same for a propagated ROI (which
-        # has no detector score) and a new detection.
-        scores = coco_conf.mean(axis=1)
+        # A person's score is their mean keypoint confidence (over the points in the frame), the
+        # same for a propagated ROI (which has no detector score) and a new detection.
+        scores = in_frame_scores(coco_xy, coco_conf, image_size)
         # A newly detected person starts a track when the detector is sure and the keypoints agree
         # (detector score x keypoint confidence, as for images), or when the keypoint model alone
         # is sure: far-away people get low detector scores from a whole-image pass. Tracked people
@@ -566,6 +566,24 @@ class VideoPoseEstimator:
             smoothed[name] = replace(points, xy=xy)
         self._filters = {key: f for key, f in self._filters.items() if key[0] in velocity}
         return replace(poses, keypoints=smoothed)
+
+
+def in_frame_scores(
+    coco_xy: np.ndarray, coco_conf: np.ndarray, image_size: tuple[int, int], min_points: int = 5
+) -> np.ndarray:
+    """``(n,)`` each person's score: their mean keypoint confidence over the points inside the
+    image when at least ``min_points`` are, else over all 17 (and never below that).
+
+    A person walking out of the frame is still a person: over all 17 points, the ones beyond the
+    edge pulled a half-visible person under ``min_track_score`` (measured on the walkers of
+    ``bench/bench_video.py``: MOTA 0.902 -> 0.917, keypoint AP 0.657 -> 0.668)."""
+    height, width = image_size
+    x, y = coco_xy[..., 0], coco_xy[..., 1]
+    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    all_points = coco_conf.mean(axis=1)
+    counts = inside.sum(axis=1)
+    inside_mean = np.where(inside, coco_conf, 0.0).sum(axis=1) / np.maximum(counts, 1)
+    return np.where(counts >= min_points, np.maximum(inside_mean, all_points), all_points).astype(np.float32)
 
 
 def _prediction_match(
