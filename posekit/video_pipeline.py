@@ -16,7 +16,7 @@ Per frame:
    (their track is lost, which triggers a detector pass). A lost person's ROI keeps moving with
    them for ``follow_lost_s``. A tracked or followed ROI that read the person in front is read
    again with the kept people painted over (``reread_hidden``). A crop whose person shows no
-   legs still reaches a torso length below the hips (:func:`keypoint_box`).
+   legs still reaches a torso length below the hips (:func:`keypoint_boxes`).
 5. **Tracker** (:class:`~posekit.track.tracker.PoseTracker`) assigns stable ids.
 6. **Online smoothing** (One Euro, per track) when ``smoothing="online"``; offline smoothing of a
    whole file is :func:`smooth_sequence`.
@@ -140,37 +140,43 @@ class VideoStats:
     scene_cuts: int = 0
 
 
-def keypoint_box(
+def keypoint_boxes(
     xy: np.ndarray,
     confidence: np.ndarray,
     fallback_xyxy: np.ndarray,
     min_conf: float = 0.3,
     torso_reach: float = 1.0,
-) -> np.ndarray:
-    """The box of a person's confident points (plus 2 px). The keypoint model's square crop is
-    1.25x its longer side, which leaves room for the head top and feet the points do not reach;
-    about MoveNet's own tracking crop, and tighter than a detector box (measured: +0.02-0.03 AP
-    on the synthetic sequences of ``bench/bench_video.py`` over 10% padding).
+) -> tuple[np.ndarray, np.ndarray]:
+    """The next crop for a person and the box they show, both from their confident points.
+
+    The box shown is the points' own (plus 2 px); it is what picks the keypoint model. The
+    keypoint model's square crop is 1.25x its longer side, which leaves room for the head top
+    and feet the points do not reach; about MoveNet's own tracking crop, and tighter than a
+    detector box (measured: +0.02-0.03 AP on the synthetic sequences of ``bench/bench_video.py``
+    over 10% padding).
 
     When no knee or ankle is sure (legs hidden behind someone, or lost in the background), the
-    box also reaches ``torso_reach`` torso lengths around the hips: a box of the visible upper
+    crop also reaches ``torso_reach`` torso lengths around the hips: a crop of the visible upper
     body alone would crop the next frame on the upper body only, and the person's crop would
     shrink frame by frame until their reading fails (measured on the walkers of
     ``bench/bench_video.py``: MOTA 0.843 -> 0.866, IDF1 0.841 -> 0.877; 0.8 and 1.2 about as
-    good)."""
+    good). With fewer than 4 sure points both are ``fallback_xyxy``."""
     sure = (confidence >= min_conf) & np.isfinite(xy).all(axis=1)
     seen = xy[sure]
     if len(seen) < 4:
-        return np.asarray(fallback_xyxy, dtype=np.float32)
+        fallback = np.asarray(fallback_xyxy, dtype=np.float32)
+        return fallback, fallback
     low, high = seen.min(axis=0), seen.max(axis=0)
-    torso = torso_axis(xy, sure)
-    if torso is not None and not sure[_LEGS].any():
-        mid_hip, up = torso
-        reach = torso_reach * float(np.linalg.norm(up))
-        low = np.minimum(low, mid_hip - reach)
-        high = np.maximum(high, mid_hip + reach)
     pad = 2.0
-    return np.concatenate([low - pad, high + pad]).astype(np.float32)
+    shown = np.concatenate([low - pad, high + pad]).astype(np.float32)
+    torso = torso_axis(xy, sure)
+    if torso is None or sure[_LEGS].any():
+        return shown, shown
+    mid_hip, up = torso
+    reach = torso_reach * float(np.linalg.norm(up))
+    low = np.minimum(low, mid_hip - reach)
+    high = np.maximum(high, mid_hip + reach)
+    return np.concatenate([low - pad, high + pad]).astype(np.float32), shown
 
 
 class VideoPoseEstimator:
@@ -340,8 +346,8 @@ class VideoPoseEstimator:
         if options.propagate and not scene_cut:
             for track in self.tracker.live_tracks + self._followed_lost_tracks(time_s, image_size):
                 xy, box = track.predicted(time_s)
-                crop = keypoint_box(xy, track.keypoints_confidence, box)
-                sizing_boxes.append(keypoint_box(xy, track.keypoints_confidence, box, torso_reach=0.0))
+                crop, shown = keypoint_boxes(xy, track.keypoints_confidence, box)
+                sizing_boxes.append(shown)
                 previous = self._crops.get(track.track_id)
                 if previous is not None:
                     # Steady crops give steady keypoints (MediaPipe smooths its ROI points too):

@@ -14,7 +14,7 @@ from posekit.errors import UsageError
 from posekit.eval.tracking import evaluate_tracking
 from posekit.io.video import ReadOptions, open_source
 from posekit.schemas import COCO17
-from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, keypoint_box, smooth_sequence
+from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, keypoint_boxes, smooth_sequence
 from tests.builders import (
     blurred_background,
     composited_sequence,
@@ -168,29 +168,42 @@ def test_a_crop_on_an_upper_body_reaches_down_to_the_hidden_legs():
     confidence = (labelled[:, 2] > 0).astype(np.float32)
     confidence[13:] = 0.0  # knees and ankles
     x, y, w, h = skier["bbox"]
-    upper = keypoint_box(labelled[:, :2], confidence, np.zeros(4))
+    upper, shown = keypoint_boxes(labelled[:, :2], confidence, np.zeros(4))
     assert upper[3] >= y + 0.7 * h, (upper, skier["bbox"])
     assert upper[3] <= y + h
-    hips_only = keypoint_box(labelled[:, :2], confidence, np.zeros(4), torso_reach=0.0)
-    assert hips_only[3] < y + 0.6 * h, (hips_only, skier["bbox"])
-    # With the legs seen, the box is the points' own.
-    full = keypoint_box(labelled[:, :2], (labelled[:, 2] > 0).astype(np.float32), np.zeros(4))
+    # The box the person shows (which picks the keypoint model) stops at the hips.
+    assert shown[3] < y + 0.6 * h, (shown, skier["bbox"])
+    np.testing.assert_array_equal(shown, keypoint_boxes(labelled[:, :2], confidence, np.zeros(4), torso_reach=0.0)[0])
+    # With the legs seen, both boxes are the points' own.
+    full, full_shown = keypoint_boxes(labelled[:, :2], (labelled[:, 2] > 0).astype(np.float32), np.zeros(4))
     seen = labelled[labelled[:, 2] > 0, :2]
     np.testing.assert_allclose(full, [*(seen.min(axis=0) - 2), *(seen.max(axis=0) + 2)], atol=1e-4)
+    np.testing.assert_array_equal(full, full_shown)
 
 
 def test_a_person_whose_legs_are_hidden_keeps_a_whole_body_crop(monkeypatch):
-    # bench_video's "4 cross, 9 px/f" walkers: while people pass behind each other their legs
-    # are hidden. A crop on the upper body alone shrinks frame by frame until the reading fails.
-    # Measured with the crop reaching a torso length below the hips: 11 misses of 164, 4 ID
-    # switches, MOTA 0.884; without: 50 misses, MOTA 0.671.
-    frames, annotations = walkers_sequence(json.loads((ANNOTATIONS / "coco.json").read_text()), IMAGES, speed=9.0)
-    metrics, _ = _track(frames, annotations, fps=30.0)
-    assert metrics["ID_switches"] <= 5
-    assert metrics["misses"] <= 16
-    monkeypatch.setattr(video_pipeline, "keypoint_box", partial(keypoint_box, torso_reach=0.0))
-    shrinking, _ = _track(frames, annotations, fps=30.0)
-    assert shrinking["misses"] >= metrics["misses"] + 20, (shrinking["misses"], metrics["misses"])
+    # Two of bench_video's walker sequences ("4 cross, 9 px/f" and "pairs staggered"): while
+    # people pass behind each other their legs are hidden, and a crop on the upper body alone
+    # shrinks frame by frame until the reading fails. The sequences are chaotic (a 1e-6 change in
+    # a model output moves a count by several), so both are summed. Measured, misses of 328 with
+    # the crop reaching a torso length below the hips / without: 41 / 78 on one CPU (AVX-512),
+    # 4 cross alone 11 / 50 on another (AVX2).
+    coco = json.loads((ANNOTATIONS / "coco.json").read_text())
+    sequences = [
+        walkers_sequence(coco, IMAGES, speed=9.0),
+        walkers_sequence(coco, IMAGES, speed=7.0, starts=(-60, 560, 180, 420), ys=(140, 150, 210, 230)),
+    ]
+
+    def misses_and_switches():
+        counts = [_track(frames, annotations, fps=30.0)[0] for frames, annotations in sequences]
+        return sum(m["misses"] for m in counts), sum(m["ID_switches"] for m in counts)
+
+    misses, switches = misses_and_switches()
+    assert switches <= 6
+    assert misses <= 55
+    monkeypatch.setattr(video_pipeline, "keypoint_boxes", partial(keypoint_boxes, torso_reach=0.0))
+    shrinking, _ = misses_and_switches()
+    assert shrinking >= misses + 20, (shrinking, misses)
 
 
 def test_a_person_walking_out_of_the_frame_is_reported_while_half_out(monkeypatch):
