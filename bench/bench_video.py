@@ -113,34 +113,64 @@ WALKER_PATHS = {
 }
 
 
+def random_walker_paths(count: int = 24, seed: int = 7) -> dict[str, dict]:
+    """More walker sequences than the six hand-laid ones, because these are chaotic: random
+    speeds (4-10 px per frame), directions, start points, heights (people low in the frame are
+    cut by its bottom edge) and depth orders, drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    family = {}
+    for k in range(count):
+        directions = tuple(int(d) for d in rng.choice([-1, 1], 4))
+        starts = tuple(float(rng.uniform(-80, 300) if d > 0 else rng.uniform(340, 640)) for d in directions)
+        family[f"random {k}"] = dict(
+            speed=float(rng.uniform(4, 10)),
+            starts=starts,
+            ys=tuple(float(y) for y in rng.uniform(40, 280, 4)),
+            directions=directions,
+            order=tuple(int(i) for i in rng.permutation(4)),
+        )
+    return family
+
+
 def walkers(**paths):
     annotations = json.loads((TEST_DATA / "annotations" / "coco.json").read_text())
     return walkers_sequence(annotations, TEST_DATA / "images", **paths)
 
 
-def tracking_table(options: VideoOptions) -> None:
+def _track_metrics(options: VideoOptions, frames, labels, fps: float) -> dict[str, float]:
+    results = []
+    with VideoPoseEstimator(options) as video:
+        for index, frame in enumerate(frames):
+            results += video(frame, index / fps).to_coco(labels["images"][index]["id"])
+    return evaluate_tracking(labels, results, COCO17.oks_sigmas())
+
+
+def _mean_row(name: str, rows: list[dict[str, float]]) -> str:
+    mean = {key: np.mean([m[key] for m in rows]) for key in ("MOTA", "IDF1", "AP", "AP50")}
+    switches = int(sum(m["ID_switches"] for m in rows))
+    cells = f"{mean['MOTA']:6.3f} {mean['IDF1']:6.3f} {switches:5d} {mean['AP']:6.3f} {mean['AP50']:6.3f}"
+    return f"{name:24s} {'':4s} {cells}"
+
+
+def tracking_table(options: VideoOptions, random_walkers: int = 24) -> None:
     print(f"\n{'sequence':24s} {'fps':>4s} {'MOTA':>6s} {'IDF1':>6s} {'IDsw':>5s} {'AP':>6s} {'AP50':>6s}")
     labelled = [(name, frames, labels, 10.0) for name, frames, labels in sequences()]
     labelled += [(name, *walkers(**paths), 30.0) for name, paths in WALKER_PATHS.items()]
     walker_rows = []
     for name, frames, labels, fps in labelled:
-        results = []
-        with VideoPoseEstimator(options) as video:
-            for index, frame in enumerate(frames):
-                results += video(frame, index / fps).to_coco(labels["images"][index]["id"])
-        m = evaluate_tracking(labels, results, COCO17.oks_sigmas())
+        m = _track_metrics(options, frames, labels, fps)
         if name in WALKER_PATHS:
             walker_rows.append(m)
         print(
             f"{name:24s} {fps:4.0f} {m['MOTA']:6.3f} {m['IDF1']:6.3f} {int(m['ID_switches']):5d} {m['AP']:6.3f} "
             f"{m['AP50']:6.3f}"
         )
-    mean = {key: np.mean([m[key] for m in walker_rows]) for key in ("MOTA", "IDF1", "AP", "AP50")}
-    switches = int(sum(m["ID_switches"] for m in walker_rows))
-    print(
-        f"{'walkers: mean (IDsw sum)':24s} {'':4s} {mean['MOTA']:6.3f} {mean['IDF1']:6.3f} {switches:5d} "
-        f"{mean['AP']:6.3f} {mean['AP50']:6.3f}"
-    )
+    print(_mean_row("walkers: mean (IDsw sum)", walker_rows))
+    if random_walkers:
+        family = random_walker_paths(random_walkers)
+        random_rows = [_track_metrics(options, *walkers(**paths), 30.0) for paths in family.values()]
+        print(_mean_row(f"{random_walkers} random walkers: mean", random_rows))
+        print(_mean_row(f"all {len(walker_rows) + len(random_rows)} walkers: mean", walker_rows + random_rows))
 
 
 def smoothing_table(video_path: str, max_frames: int) -> None:

@@ -50,6 +50,8 @@ from posekit.pipeline import (
     assemble_poses,
     blazepose_to_coco17,
     check_image,
+    duplicates_kept,
+    paint_over_people,
     pose_nms,
     reread_hidden_people,
     roi_from_coco17,
@@ -97,6 +99,9 @@ class VideoOptions:
     * ``follow_lost_s``: how long a lost person's ROI keeps moving with their last velocity (one
       keypoint-model call per frame each), so someone who walked behind another person is
       found again the frame they reappear; 0: lost people wait for the detector.
+    * ``look_behind``: on frames the detector runs, run it once more where it looked with the
+      people found painted over, so someone mostly hidden behind another (walking in step with
+      them, or in a group) is found: one more detector pass per region that holds someone.
     * ``smoothing``: ``online`` (One Euro, here), ``offline`` (call :func:`smooth_sequence` on
       the whole result) or ``none``.
     """
@@ -111,6 +116,7 @@ class VideoOptions:
     new_person_iou: float = 0.3
     roi_smoothing: float = 0.3
     follow_lost_s: float = 0.5
+    look_behind: bool = True
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     smoothing: Smoothing = "online"
     one_euro: OneEuroOptions = field(default_factory=OneEuroOptions)
@@ -386,10 +392,8 @@ class VideoPoseEstimator:
         # A person's score is their mean keypoint confidence (over the points in the frame), the
         # same for a propagated ROI (which has no detector score) and a new detection.
         scores = in_frame_scores(coco_xy, coco_conf, image_size)
-        # A newly detected person starts a track when the detector is sure and the keypoints agree
-        # (detector score x keypoint confidence, as for images), or when the keypoint model alone
-        # is sure: far-away people get low detector scores from a whole-image pass. Tracked people
-        # keep their track while the keypoints hold (hysteresis, as ByteTrack does).
+        # A newly detected person starts a track by a stricter rule (`_admits_new`) than a tracked
+        # person needs to keep theirs (hysteresis, as ByteTrack does).
         detector = np.concatenate([np.ones(propagated, np.float32), np.array(detector_scores, np.float32)])
         # A detection where a track was just lost continues that track: the keep threshold applies.
         recently_lost = [
@@ -402,7 +406,7 @@ class VideoPoseEstimator:
         admitted = np.where(
             (np.arange(n) < propagated) | continues,
             scores >= options.min_track_score,
-            (scores * np.minimum(2.0 * detector, 1.0) >= options.min_track_score) | (scores >= options.new_track_score),
+            self._admits_new(scores, detector),
         )
         # Pose NMS among the admitted only, so a rejected box never suppresses a kept person. When
         # two tracks' ROIs land on one person (one walked in front of the other), the person stays
@@ -451,8 +455,13 @@ class VideoPoseEstimator:
                 if still_them >= 0.5 and conf.mean() >= options.min_track_score:
                     coco_xy[index], coco_conf[index], scores[index] = xy, conf, conf.mean()
                     keep = np.append(keep, index)
-        keep = keep[np.argsort(-scores[keep], kind="stable")]  # people are reported best first
-        people = PersonCandidates(boxes_xyxy, scores, coco_xy, coco_conf).select(keep)
+        read = PersonCandidates(boxes_xyxy, scores, coco_xy, coco_conf)
+        if regions is not None and options.look_behind and len(keep):
+            behind = self._people_behind(image_rgb, regions, read.select(keep), n)
+            keep = np.concatenate([keep, np.arange(len(read), len(read) + len(behind))])
+            read = PersonCandidates.concat([read, behind])
+        keep = keep[np.argsort(-read.scores[keep], kind="stable")]  # people are reported best first
+        people = read.select(keep)
         landmarks: list[BlazePoseLandmarks] | None = None
         clock.lap("post")
         if self.estimator.has_landmark_model:
@@ -466,6 +475,54 @@ class VideoPoseEstimator:
         tracks_of_kept = [source_tracks[i] if i < propagated else None for i in keep]
         self._crops = {track_id: (boxes_xyxy[i], time_s) for i, track_id in enumerate(source_tracks)}
         return self._assemble(image_rgb, people, landmarks, tracks_of_kept, image_size, clock)
+
+    def _admits_new(self, scores: np.ndarray, detector_scores: np.ndarray) -> np.ndarray:
+        """Whether newly detected people start a track: the detector is sure and the keypoints
+        agree (detector score x keypoint confidence, as for images), or the keypoint model alone
+        is sure (far-away people get low detector scores from a whole-image pass)."""
+        options = self.options
+        sure_pair = scores * np.minimum(2.0 * detector_scores, 1.0) >= options.min_track_score
+        return sure_pair | (scores >= options.new_track_score)
+
+    def _people_behind(
+        self, image_rgb: np.ndarray, regions: np.ndarray, kept: PersonCandidates, people_in_image: int
+    ) -> PersonCandidates:
+        """New people the detector finds in ``regions`` once the ``kept`` people are painted over.
+
+        MoveNet MultiPose returns one box for two people who overlap, and someone mostly hidden
+        behind another stays unfound for as long as they walk in step. Measured on 30 walker
+        sequences of ``bench/bench_video.py``: MOTA 0.759 -> 0.789, AP 0.575 -> 0.597, and 3.5 %
+        more people per frame on vtest, each a real person when looked at; the cost is one
+        detector pass per region that holds someone, on frames the detector runs."""
+        options = self.options
+        holding = box_iou_xyxy(regions.astype(np.float32), kept.boxes_xyxy).max(axis=1) > 0
+        none = kept.select(np.zeros(0, dtype=np.int64))
+        if not holding.any():
+            return none
+        painted = paint_over_people(image_rgb, kept.coco17_xy, kept.coco17_confidence, kept.boxes_xyxy)
+        found = self.estimator.detect_people(painted, regions[holding])
+        self.stats.detector_runs += int(holding.sum())
+        if len(found) == 0:
+            return none
+        found = found.select(
+            np.flatnonzero(box_iou_xyxy(found.boxes_xyxy, kept.boxes_xyxy).max(axis=1) < options.new_person_iou)
+        )
+        if len(found) == 0:
+            return none
+        xy, conf = self.estimator.keypoints_in_boxes(painted, found.boxes_xyxy, people_in_image=people_in_image)
+        scores = in_frame_scores(xy, conf, (int(image_rgb.shape[0]), int(image_rgb.shape[1])))
+        new: list[int] = []
+        for j in np.flatnonzero(self._admits_new(scores, found.scores)):
+            others = np.array(new, dtype=np.int64)
+            if not duplicates_kept(
+                xy[j],
+                np.concatenate([kept.coco17_xy, xy[others]]),
+                np.concatenate([kept.coco17_confidence, conf[others]]),
+                np.concatenate([kept.boxes_xyxy, found.boxes_xyxy[others]]),
+                options.estimator.pose_nms_oks,
+            ):
+                new.append(int(j))
+        return PersonCandidates(found.boxes_xyxy, scores, xy, conf).select(np.array(new, dtype=np.int64))
 
     def _assemble(
         self,

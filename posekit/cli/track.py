@@ -72,6 +72,12 @@ def add_model_and_tracking_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--no-propagate", action="store_true", help="detect every frame instead of following ROIs")
     group.add_argument(
+        "--no-look-behind",
+        action="store_true",
+        help="skip the detector's second look, with the people found painted over, for people hidden behind them "
+        "(faster: about a fifth of the time on a street of people)",
+    )
+    group.add_argument(
         "--max-lost",
         type=float,
         default=_VIDEO_DEFAULTS.tracker.max_lost_s,
@@ -88,6 +94,7 @@ def video_options_from_args(args: argparse.Namespace) -> VideoOptions:
         _VIDEO_DEFAULTS,
         estimator=estimator,
         propagate=not args.no_propagate,
+        look_behind=not args.no_look_behind,
         redetect_interval_s=args.redetect,
         min_track_score=args.min_score,
         tracker=replace(_VIDEO_DEFAULTS.tracker, max_lost_s=args.max_lost),
