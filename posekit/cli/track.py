@@ -75,7 +75,7 @@ def add_model_and_tracking_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-look-behind",
         action="store_true",
         help="skip the detector's second look, with the people found painted over, for people hidden behind them "
-        "(faster: about a fifth of the time on a street of people)",
+        "(about a quarter less time on a street of people)",
     )
     group.add_argument(
         "--max-lost",
