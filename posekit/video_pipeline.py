@@ -502,8 +502,6 @@ class VideoPoseEstimator:
         painted = paint_over_people(image_rgb, kept.coco17_xy, kept.coco17_confidence, kept.boxes_xyxy)
         found = self.estimator.detect_people(painted, regions[holding])
         self.stats.detector_runs += int(holding.sum())
-        if len(found) == 0:
-            return none
         found = found.select(
             np.flatnonzero(box_iou_xyxy(found.boxes_xyxy, kept.boxes_xyxy).max(axis=1) < options.new_person_iou)
         )

@@ -43,6 +43,13 @@ def _track(frames, annotations, options=None, fps=10.0):
     return evaluate_tracking(annotations, results, COCO17.oks_sigmas()), stats
 
 
+def _summed_metrics(sequences, options=None):
+    """Misses, false positives and ID switches summed over 30-fps sequences: one walker
+    sequence is chaotic (a 1e-6 change in a model output moves a count by several)."""
+    counts = [_track(frames, annotations, options, fps=30.0)[0] for frames, annotations in sequences]
+    return {key: sum(m[key] for m in counts) for key in ("misses", "false_positives", "ID_switches")}
+
+
 @pytest.fixture(scope="module")
 def four_people_sequence():
     image, people = _people("coco.json", "000000196141.jpg")
@@ -193,17 +200,12 @@ def test_a_person_whose_legs_are_hidden_keeps_a_whole_body_crop(monkeypatch):
         walkers_sequence(coco, IMAGES, speed=9.0),
         walkers_sequence(coco, IMAGES, speed=7.0, starts=(-60, 560, 180, 420), ys=(140, 150, 210, 230)),
     ]
-
-    def misses_and_switches():
-        counts = [_track(frames, annotations, fps=30.0)[0] for frames, annotations in sequences]
-        return sum(m["misses"] for m in counts), sum(m["ID_switches"] for m in counts)
-
-    misses, switches = misses_and_switches()
-    assert switches <= 6
-    assert misses <= 55
+    metrics = _summed_metrics(sequences)
+    assert metrics["ID_switches"] <= 6
+    assert metrics["misses"] <= 55
     monkeypatch.setattr(video_pipeline, "keypoint_boxes", partial(keypoint_boxes, torso_reach=0.0))
-    shrinking, _ = misses_and_switches()
-    assert shrinking >= misses + 20, (shrinking, misses)
+    shrinking = _summed_metrics(sequences)["misses"]
+    assert shrinking >= metrics["misses"] + 20, (shrinking, metrics["misses"])
 
 
 def test_a_person_hidden_behind_another_is_found_with_the_people_in_front_painted_over():
@@ -224,15 +226,10 @@ def test_a_person_hidden_behind_another_is_found_with_the_people_in_front_painte
             order=(2, 3, 0, 1),
         ),
     ]
-
-    def misses_and_false_positives(options):
-        counts = [_track(frames, annotations, options, fps=30.0)[0] for frames, annotations in sequences]
-        return sum(m["misses"] for m in counts), sum(m["false_positives"] for m in counts)
-
-    misses, false_positives = misses_and_false_positives(VideoOptions())
-    assert misses <= 40 and false_positives <= 8
-    unfound, _ = misses_and_false_positives(VideoOptions(look_behind=False))
-    assert unfound >= misses + 25, (unfound, misses)
+    metrics = _summed_metrics(sequences)
+    assert metrics["misses"] <= 40 and metrics["false_positives"] <= 8
+    unfound = _summed_metrics(sequences, VideoOptions(look_behind=False))["misses"]
+    assert unfound >= metrics["misses"] + 25, (unfound, metrics["misses"])
 
 
 def test_a_person_walking_out_of_the_frame_is_reported_while_half_out(monkeypatch):
