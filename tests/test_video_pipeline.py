@@ -193,8 +193,8 @@ def test_a_person_whose_legs_are_hidden_keeps_a_whole_body_crop(monkeypatch):
     # people pass behind each other their legs are hidden, and a crop on the upper body alone
     # shrinks frame by frame until the reading fails. The sequences are chaotic (a 1e-6 change in
     # a model output moves a count by several), so both are summed. Measured, misses of 328 with
-    # the crop reaching a torso length below the hips / without: 41 / 78 on one CPU (AVX-512),
-    # 4 cross alone 11 / 50 on another (AVX2).
+    # the crop reaching a torso length below the hips / without: 14 / 43 on one CPU (AVX-512;
+    # 41 / 78 while at most 3 people per frame got Thunder), 4 cross alone 11 / 50 on another.
     coco = json.loads((ANNOTATIONS / "coco.json").read_text())
     sequences = [
         walkers_sequence(coco, IMAGES, speed=9.0),
@@ -212,7 +212,8 @@ def test_a_person_hidden_behind_another_is_found_with_the_people_in_front_painte
     # Two walker sequences where people walk in step, one mostly behind another (bench_video's
     # "other order", and one with three walking right together). MultiPose returns one box for
     # the pair; the detector's second look with the people found painted over finds the one
-    # behind. Measured, misses of 328 with / without the second look: 25 / 66.
+    # behind. Measured, misses of 328 with / without the second look: 23 / 45 (25 / 66 while at
+    # most 3 people per frame got Thunder).
     coco = json.loads((ANNOTATIONS / "coco.json").read_text())
     sequences = [
         walkers_sequence(coco, IMAGES, speed=7.0, order=(3, 2, 1, 0)),
@@ -229,7 +230,7 @@ def test_a_person_hidden_behind_another_is_found_with_the_people_in_front_painte
     metrics = _summed_metrics(sequences)
     assert metrics["misses"] <= 40 and metrics["false_positives"] <= 8
     unfound = _summed_metrics(sequences, VideoOptions(look_behind=False))["misses"]
-    assert unfound >= metrics["misses"] + 25, (unfound, metrics["misses"])
+    assert unfound >= metrics["misses"] + 12, (unfound, metrics["misses"])
 
 
 def test_a_person_walking_out_of_the_frame_is_reported_while_half_out(monkeypatch):

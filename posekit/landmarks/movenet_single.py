@@ -58,8 +58,10 @@ class SizeSwitchedSinglePose:
     people are usually few in a frame (someone near the camera), small ones many (a street, a
     crowd), so spending Thunder on the large ones raises accuracy where a frame can afford it
     and keeps a crowd of far people at Lightning's speed; the cap bounds a frame's cost when many
-    people are near (3: no keypoint AP lost on the labelled sequences of ``bench/bench_video.py``,
-    2 loses 0.03 on the 5-person one).
+    people are near. 4, measured on ``bench/bench_video.py``'s 30 walker sequences (four people
+    240-260 px tall) and its four 10-fps ones: MOTA / AP 0.789 / 0.597 and 0.872 / 0.768 with 3,
+    0.796 / 0.602 and 0.872 / 0.770 with 4, 0.795 / 0.599 and 0.848 / 0.760 with 6 (the 5-person
+    sequence loses); 2 lost 0.03 AP on the 5-person one.
 
     One person alone is the real-time single-user case (a webcam, a fitness or physio video),
     where the frame's cost is that one call: Thunder at 192 px takes about 60 % of Thunder's
@@ -75,7 +77,7 @@ class SizeSwitchedSinglePose:
         small: MoveNetSinglePose,
         large: MoveNetSinglePose,
         alone: MoveNetSinglePose | None = None,
-        max_large: int = 3,
+        max_large: int = 4,
     ) -> None:
         self._small, self._large, self._alone = small, large, alone
         self.max_large = max_large
