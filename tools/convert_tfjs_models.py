@@ -152,8 +152,9 @@ def resize_single_pose_graph(tf, graph_def, native: int, size: int):
         if value.dtype == np.int32 and value.shape == () and value == old:
             put(node, np.int32(new))  # flat argmax index -> (row, col)
             found["side"] += 1
-        elif value.dtype == np.float32 and value.size == 2 and np.allclose(value, 1 / old):
-            put(node, np.full(value.shape, 1 / new, np.float32))  # heatmap cells -> 0..1
+        elif value.dtype == np.float32 and value.size == 2 and np.allclose(value, 1 / old, rtol=1e-3):
+            # heatmap cells -> 0..1; scaled, not set: Lightning's graph stores its 1/48 rounded
+            put(node, (value * old / new).astype(np.float32))
             found["scale"] += 1
         elif value.shape == (old, old, 1) and uses == ["SquaredDifference"]:
             if np.array_equal(value[:, 0, 0], np.arange(old)):
