@@ -111,7 +111,7 @@ def speed(video_path: str, options: VideoOptions, max_frames: int, warmup: int =
     row = {key: value / counted for key, value in timings.items()}
     row.update(
         total=1000 * elapsed / counted,
-        model=sum(r.model_ms for r in runtimes) / counted,
+        models=sum(r.model_ms for r in runtimes) / counted,
         people=people / counted,
         detector=detector_runs / frames,
     )
@@ -347,7 +347,7 @@ def main() -> None:
         cells = " ".join(f"{row.get(s, 0.0):9.1f}" for s in stages)
         rate = 1000 / row["total"]
         print(
-            f"{name:32s} {cells} {row['total']:7.1f} {row['model']:7.1f} {rate:6.1f} {row['people']:7.2f} "
+            f"{name:32s} {cells} {row['total']:7.1f} {row['models']:7.1f} {rate:6.1f} {row['people']:7.2f} "
             f"{row['detector']:8.2f}"
         )
     clip = single_person_clip(Path("/tmp/posekit_single_person_640x480.mp4"))
