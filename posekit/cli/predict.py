@@ -6,16 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-import cv2
-
 from posekit.cli.options import add_estimator_arguments, options_from_args
 from posekit.cli.progress import Progress
-from posekit.draw import draw_poses
-from posekit.errors import InputError
-from posekit.io.images import find_images, read_image
-from posekit.io.writers import WRITER_FACTORIES, UniqueStems, atomic_write_bytes, make_writer
-from posekit.pipeline import PoseEstimator
-from posekit.schemas import COCO17, WHOLEBODY133
+from posekit.io.images import find_images
+from posekit.io.writers import WRITER_FACTORIES
+from posekit.results import Poses
+from posekit.tasks import predict_to_folder
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -52,37 +48,33 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"posekit: cannot use --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    people = 0
-    bad = len(failures)
     # COCO results hold COCO-17 only; OpenPose (feet), JSON lines and renders use BlazePose's 33.
     needs_landmarks = args.format != "coco" or args.render or args.whole_body
-    stems = UniqueStems()  # one naming for OpenPose files and renders
-    with (
-        PoseEstimator(options_from_args(args, output_needs_landmarks=needs_landmarks)) as estimator,
-        make_writer(args.format, args.out, stems, WHOLEBODY133 if args.whole_body else COCO17) as writer,
-        Progress(len(images), "predict", enabled=not args.quiet) as progress,
-    ):
-        for path in images:
-            try:
-                image = read_image(path, max_pixels=estimator.options.max_image_pixels)
-            except InputError as exc:
-                print(f"posekit: skipped {exc}", file=sys.stderr)
-                bad += 1
+    people = 0
+    with Progress(len(images), "predict", enabled=not args.quiet) as progress:
+
+        def on_image(path: Path, poses: Poses | None, error: str | None) -> None:
+            nonlocal people
+            if poses is None:
+                print(f"posekit: skipped {error}", file=sys.stderr)
                 progress.update()
-                continue
-            poses = estimator(image)
-            writer.write(poses, source=str(path))
-            if args.render:
-                rendered = draw_poses(image, poses)
-                ok, encoded = cv2.imencode(".jpg", rendered, [cv2.IMWRITE_JPEG_QUALITY, 90])
-                if ok:
-                    atomic_write_bytes(args.out / f"{stems(str(path))}_pose.jpg", encoded.tobytes())
+                return
             people += len(poses)
             progress.update(note=f"{people} people")
-        elapsed = progress.elapsed_s
-    done = len(images) - (bad - len(failures))
+
+        summary = predict_to_folder(
+            images,
+            args.out,
+            options_from_args(args, output_needs_landmarks=needs_landmarks),
+            fmt=args.format,
+            render=args.render,
+            on_image=on_image,
+        )
+    elapsed = summary.elapsed_s
+    bad = len(failures) + len(summary.failures)
+    done = summary.images
     print(
-        f"posekit: {done} images, {people} people, {bad} failed, {elapsed:.1f}s "
+        f"posekit: {done} images, {summary.people} people, {bad} failed, {elapsed:.1f}s "
         f"({1000 * elapsed / max(done, 1):.0f} ms/image) -> {args.out}",
         file=sys.stderr,
     )

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from posekit.cli.options import add_estimator_arguments, options_from_args
 from posekit.cli.progress import Progress
-from posekit.draw import VideoRenderer
 from posekit.errors import InputError, PosekitError
-from posekit.io.video import Frame, ReadOptions, VideoSource, open_source
-from posekit.io.writers import FRAME_WRITER_FACTORIES, make_frame_writer
-from posekit.pipeline import EstimatorOptions
-from posekit.results import Poses
-from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, smooth_sequence
+from posekit.image import EstimatorOptions
+from posekit.io.video import ReadOptions, VideoSource, open_source
+from posekit.io.writers import FRAME_WRITER_FACTORIES
+from posekit.tasks import track_to_folder
+from posekit.video import VideoOptions
 
 _VIDEO_DEFAULTS = VideoOptions()
 
@@ -130,80 +126,26 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _track(args: argparse.Namespace, source: VideoSource, options: VideoOptions) -> int:
-    offline = options.smoothing == "offline"
-    frames: list[tuple[int, float, Poses]] = []
-    render_path = args.out / f"{source.stem}_pose.mp4"
-    track_ids: set[int] = set()
-    people = 0
-    with (
-        VideoPoseEstimator(options) as video,
-        make_frame_writer(args.format, args.out, source.stem) as writer,
-        VideoRenderer(render_path, source.fps / args.stride) as renderer,
-        Progress(source.frames_to_read, "track", enabled=not args.quiet) as progress,
-    ):
-        for frame in source:
-            poses = video(frame.image_bgr, frame.timestamp_s)
-            writer.write(poses, source=source.name, frame_index=frame.index, timestamp_s=frame.timestamp_s)
-            if args.render and not offline:
-                renderer.write(frame.image_bgr, poses, frame.timestamp_s)
-            if offline:
-                frames.append((frame.index, frame.timestamp_s, poses))
-            people += len(poses)
-            if poses.track_id is not None:
-                track_ids.update(int(t) for t in poses.track_id)
-            progress.update(note=f"{len(poses)} people, {len(track_ids)} tracks")
-        elapsed = progress.elapsed_s
-        frame_count = video.stats.frames
-    if offline and frames:
-        _rewrite_smoothed(args, source, frames, options)
-    stats = source.stats
-    fps = frame_count / max(elapsed, 1e-9)
+    with Progress(source.frames_to_read, "track", enabled=not args.quiet) as progress:
+        summary = track_to_folder(
+            source,
+            args.out,
+            options,
+            fmt=args.format,
+            render=args.render,
+            on_frame=lambda poses, tracks: progress.update(note=f"{len(poses)} people, {tracks} tracks"),
+        )
+    fps = summary.frames / max(summary.elapsed_s, 1e-9)
     print(
-        f"posekit: {frame_count} frames, {people} people, {len(track_ids)} tracks, {fps:.1f} fps "
-        f"({1000 / max(fps, 1e-9):.0f} ms/frame), {stats.frames_failed} frames failed to decode"
-        + (f", {stats.reconnects} reconnects" if stats.reconnects else "")
+        f"posekit: {summary.frames} frames, {summary.people} people, {summary.tracks} tracks, {fps:.1f} fps "
+        f"({1000 / max(fps, 1e-9):.0f} ms/frame), {summary.frames_failed} frames failed to decode"
+        + (f", {summary.reconnects} reconnects" if summary.reconnects else "")
         + f" -> {args.out}",
         file=sys.stderr,
     )
-    if stats.stopped_reason:
-        print(f"posekit: {source.name}: {stats.stopped_reason}", file=sys.stderr)
-    if frame_count == 0:
+    if summary.stopped_reason:
+        print(f"posekit: {source.name}: {summary.stopped_reason}", file=sys.stderr)
+    if summary.frames == 0:
         print(f"posekit: {source.name}: no frames in the chosen range", file=sys.stderr)
         return 1
-    return 1 if stats.frames_failed or stats.stopped_reason else 0
-
-
-def _rewrite_smoothed(
-    args: argparse.Namespace, source: VideoSource, frames: list[tuple[int, float, Poses]], options: VideoOptions
-) -> None:
-    """Replaces the per-frame outputs with smoothed ones; each file is swapped in whole."""
-    smoothed = smooth_sequence([(time_s, poses) for _, time_s, poses in frames], options.rts)
-    with tempfile.TemporaryDirectory(dir=args.out, prefix=".smoothing-") as scratch:
-        scratch_dir = Path(scratch)
-        with make_frame_writer(args.format, scratch_dir, source.stem) as writer:
-            for (index, time_s, _), poses in zip(frames, smoothed, strict=True):
-                writer.write(poses, source=source.name, frame_index=index, timestamp_s=time_s)
-        for path in scratch_dir.iterdir():
-            os.replace(path, args.out / path.name)
-    if args.render:
-        _render_second_pass(args, source, frames, smoothed)
-
-
-def _render_second_pass(
-    args: argparse.Namespace, source: VideoSource, frames: list[tuple[int, float, Poses]], smoothed: list[Poses]
-) -> None:
-    by_index = {index: poses for (index, _, _), poses in zip(frames, smoothed, strict=True)}
-    final_path = args.out / f"{source.stem}_pose.mp4"
-    temp_path = args.out / f".{source.stem}_pose.tmp.mp4"
-    try:
-        with (
-            open_source(source.name, source.options) as again,
-            VideoRenderer(temp_path, source.fps / args.stride) as renderer,
-        ):
-            frame: Frame
-            for frame in again:
-                if frame.index in by_index:
-                    renderer.write(frame.image_bgr, by_index[frame.index], frame.timestamp_s)
-        shutil.move(str(temp_path), str(final_path))
-    finally:
-        temp_path.unlink(missing_ok=True)
+    return 1 if summary.frames_failed or summary.stopped_reason else 0
