@@ -7,14 +7,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from posekit import EstimatorOptions, VideoOptions
 from posekit.cli.options import add_estimator_arguments, options_from_args
 from posekit.cli.progress import Progress
 from posekit.errors import InputError, PosekitError
-from posekit.image import EstimatorOptions
 from posekit.io.video import ReadOptions, VideoSource, open_source
 from posekit.io.writers import FRAME_WRITER_FACTORIES
 from posekit.tasks import track_to_folder
-from posekit.video import VideoOptions
 
 _VIDEO_DEFAULTS = VideoOptions()
 
