@@ -12,9 +12,16 @@ import sys
 from collections.abc import Sequence
 
 from posekit import __version__
-from posekit.cli import demo, evaluate, evaluate_track, predict, track
+from posekit.cli import demo, evaluate, evaluate_track, predict, serve, track
 
-COMMANDS = {"predict": predict, "track": track, "eval": evaluate, "eval-track": evaluate_track, "demo": demo}
+COMMANDS = {
+    "predict": predict,
+    "track": track,
+    "eval": evaluate,
+    "eval-track": evaluate_track,
+    "demo": demo,
+    "serve": serve,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
