@@ -23,8 +23,8 @@ import numpy as np
 
 from posekit.cli.evaluate import EVAL_DETECTOR_MIN_SCORE
 from posekit.eval.oks import evaluate_keypoints
+from posekit.image import EstimatorOptions, PoseEstimator
 from posekit.io.images import read_image
-from posekit.pipeline import EstimatorOptions, PoseEstimator
 from posekit.runtime import LiteRTRuntime
 from posekit.schemas import COCO17
 

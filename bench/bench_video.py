@@ -25,12 +25,12 @@ sys.path.insert(0, str(ROOT))
 
 from posekit.eval.oks import compute_oks  # noqa: E402
 from posekit.eval.tracking import evaluate_tracking  # noqa: E402
+from posekit.image import EstimatorOptions  # noqa: E402
 from posekit.io.video import ReadOptions, open_source  # noqa: E402
-from posekit.pipeline import EstimatorOptions  # noqa: E402
 from posekit.runtime import LiteRTRuntime  # noqa: E402
 from posekit.schemas import COCO17  # noqa: E402
 from posekit.track.smoothing import jitter, lag_frames  # noqa: E402
-from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, smooth_sequence  # noqa: E402
+from posekit.video import VideoOptions, VideoPoseEstimator, smooth_sequence  # noqa: E402
 from tests.builders import (  # noqa: E402
     blurred_background,
     composited_sequence,

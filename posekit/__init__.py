@@ -10,12 +10,12 @@ Quick start::
 """
 
 from posekit.errors import ImageTooLargeError, InputError, ModelError, PosekitError, UnreadableInputError, UsageError
+from posekit.image import EstimatorOptions, PoseEstimator
 from posekit.io.video import Frame, ReadOptions, open_source
-from posekit.pipeline import EstimatorOptions, PoseEstimator
 from posekit.results import Keypoints, Poses
 from posekit.schemas import BLAZEPOSE33, BODY25, COCO17, SCHEMAS, KeypointSchema
 from posekit.track.tracker import PoseTracker, TrackerOptions
-from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, smooth_sequence
+from posekit.video import VideoOptions, VideoPoseEstimator, smooth_sequence
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-"""Image geometry shared by every model: letterboxing, rotated ROIs and affine warps.
+"""Image geometry shared by every model: letterboxing, rotated ROIs, affine warps, box IoU and pose OKS.
 
 Plain functions on numpy arrays, checkable without any model. Coordinates are pixels of
 the original image unless a name says ``_norm`` (0..1 of the model input).
@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from posekit.schemas import Coco17Keypoint
+
+_EPS = np.spacing(1)
 
 
 @dataclass(frozen=True)
@@ -158,3 +162,73 @@ def nms_xyxy(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.
         ious = box_iou_xyxy(boxes[best : best + 1], boxes[order[1:]])[0]
         order = order[1:][ious <= iou_threshold]
     return np.array(keep, dtype=np.int64)
+
+
+def compute_oks(
+    gt_keypoints: np.ndarray,
+    gt_areas: np.ndarray,
+    gt_bboxes_xywh: np.ndarray,
+    dt_keypoints: np.ndarray,
+    sigmas: np.ndarray,
+) -> np.ndarray:
+    """OKS between each detection and each ground truth: ``(d, g)``.
+
+    ``gt_keypoints (g, k, 3)`` with visibility ``v``; ``dt_keypoints (d, k, 3)`` (score
+    ignored). For a ground truth with no labelled point, the distance is measured to its box
+    enlarged to 3x (one box-size margin each side), as COCO does.
+    """
+    gt_keypoints = np.asarray(gt_keypoints, dtype=np.float64).reshape(len(gt_areas), -1, 3)
+    dt_keypoints = np.asarray(dt_keypoints, dtype=np.float64).reshape(-1, gt_keypoints.shape[1], 3)
+    variances = (2.0 * np.asarray(sigmas, dtype=np.float64)) ** 2
+    oks = np.zeros((len(dt_keypoints), len(gt_keypoints)))
+    if oks.size == 0:
+        return oks
+    dt_xy = dt_keypoints[:, :, :2]
+    for j, (gt, area, box) in enumerate(zip(gt_keypoints, gt_areas, gt_bboxes_xywh, strict=True)):
+        labelled = gt[:, 2] > 0
+        if labelled.any():
+            delta = dt_xy - gt[None, :, :2]
+        else:
+            x0, y0, w, h = box
+            low = np.array([x0 - w, y0 - h])
+            high = np.array([x0 + 2 * w, y0 + 2 * h])
+            delta = np.maximum(0.0, low - dt_xy) + np.maximum(0.0, dt_xy - high)
+        error = (delta**2).sum(axis=2) / variances / (area + _EPS) / 2.0
+        if labelled.any():
+            error = error[:, labelled]
+        oks[:, j] = np.exp(-error).sum(axis=1) / error.shape[1]
+    return oks
+
+
+def pose_oks(
+    reference_xy: np.ndarray,
+    reference_confidence: np.ndarray,
+    reference_boxes_xyxy: np.ndarray,
+    xy: np.ndarray,
+    sigmas: np.ndarray,
+    min_confidence: float,
+) -> np.ndarray:
+    """``(r, n)`` OKS of the poses ``xy (n, k, 2)`` against reference poses ``(r, k, 2)`` taken as
+    ground truth: their points with at least ``min_confidence`` count, and the area is 0.53 x
+    their box (COCO's segment area is about half the box). How pose NMS and the tracker compare
+    predicted poses with each other."""
+    labelled = 2.0 * (np.asarray(reference_confidence) >= min_confidence)[..., None]
+    gt = np.concatenate([np.asarray(reference_xy, np.float64), labelled], axis=2)
+    sizes = reference_boxes_xyxy[:, 2:] - reference_boxes_xyxy[:, :2]
+    areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53
+    dt = np.concatenate([np.asarray(xy, np.float64), np.ones((*np.shape(xy)[:2], 1))], axis=2)
+    return compute_oks(gt, areas, np.zeros((len(gt), 4)), dt, sigmas).T
+
+
+_HIPS = [Coco17Keypoint.LEFT_HIP, Coco17Keypoint.RIGHT_HIP]
+_SHOULDERS = [Coco17Keypoint.LEFT_SHOULDER, Coco17Keypoint.RIGHT_SHOULDER]
+
+
+def torso_axis(xy: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A COCO-17 person's mid-hip and the vector from it to mid-shoulder, from the hips and
+    shoulders ``seen``; None unless at least one of each is. Where the body is and how big,
+    when the limbs are not visible."""
+    if not seen[_HIPS].any() or not seen[_SHOULDERS].any():
+        return None
+    mid_hip = xy[_HIPS][seen[_HIPS]].mean(axis=0)
+    return mid_hip, xy[_SHOULDERS][seen[_SHOULDERS]].mean(axis=0) - mid_hip

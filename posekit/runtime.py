@@ -6,7 +6,11 @@ onnxruntime backend can slot in behind the same method.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -38,8 +42,9 @@ class LiteRTRuntime:
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
         try:
-            self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
-            self._interpreter.allocate_tensors()
+            with native_stderr_silenced(unless_debug=logger):
+                self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path.name}: cannot load in ai-edge-litert: {exc}") from exc
         self._inputs = self._interpreter.get_input_details()
@@ -63,3 +68,31 @@ def _tensor_order(name: str) -> tuple[str, int]:
     if suffix.isdigit():
         return (base, int(suffix))
     return (name, -1)
+
+
+@contextlib.contextmanager
+def native_stderr_silenced(unless_debug: logging.Logger) -> Iterator[None]:
+    """Sends what native code writes to the process's stderr to /dev/null for the block.
+
+    LiteRT prints an INFO banner from C++ when it creates its CPU delegate; no log-level setting
+    reaches it, so the file descriptor itself is redirected. Nothing is silenced when
+    ``unless_debug`` logs debug messages (``posekit -v``).
+    """
+    if unless_debug.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    try:
+        stderr_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # a replaced stderr (pytest capture, notebooks)
+        stderr_fd = 2
+    sys.stderr.flush()
+    saved = os.dup(stderr_fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), stderr_fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, stderr_fd)
+    finally:
+        os.close(saved)

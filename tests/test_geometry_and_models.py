@@ -144,7 +144,7 @@ def test_size_switched_keypoint_model_uses_lightning_for_small_crops_and_thunder
 def test_size_switched_keypoint_model_reads_a_person_alone_with_thunder_at_192():
     import cv2
 
-    from posekit.eval.oks import compute_oks
+    from posekit.geometry import compute_oks
     from posekit.landmarks.movenet_single import MoveNetSinglePose, SizeSwitchedSinglePose
     from posekit.runtime import LiteRTRuntime
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from posekit import COCO17, EstimatorOptions, PoseEstimator, UsageError
-from posekit.eval.oks import compute_oks
+from posekit.geometry import compute_oks
 from tests.conftest import ANNOTATIONS, IMAGES, gt_keypoints
 
 

@@ -8,13 +8,20 @@ import cv2
 import numpy as np
 import pytest
 
-from posekit import video_pipeline
 from posekit.cli.demo import demo_video
 from posekit.errors import UsageError
 from posekit.eval.tracking import evaluate_tracking
 from posekit.io.video import ReadOptions, open_source
 from posekit.schemas import COCO17
-from posekit.video_pipeline import VideoOptions, VideoPoseEstimator, keypoint_boxes, smooth_sequence
+from posekit.video import (
+    VideoOptions,
+    VideoPoseEstimator,
+    keypoint_boxes,
+    occlusion,
+    pipeline,
+    propagation,
+    smooth_sequence,
+)
 from tests.builders import (
     blurred_background,
     composited_sequence,
@@ -203,7 +210,7 @@ def test_a_person_whose_legs_are_hidden_keeps_a_whole_body_crop(monkeypatch):
     metrics = _summed_metrics(sequences)
     assert metrics["ID_switches"] <= 6
     assert metrics["misses"] <= 55
-    monkeypatch.setattr(video_pipeline, "keypoint_boxes", partial(keypoint_boxes, torso_reach=0.0))
+    monkeypatch.setattr(propagation, "keypoint_boxes", partial(keypoint_boxes, torso_reach=0.0))
     shrinking = _summed_metrics(sequences)["misses"]
     assert shrinking >= metrics["misses"] + 20, (shrinking, metrics["misses"])
 
@@ -247,7 +254,8 @@ def test_a_person_walking_out_of_the_frame_is_reported_while_half_out(monkeypatc
     )
     metrics, _ = _track(frames, annotations, fps=30.0)
     assert metrics["misses"] <= 18 and metrics["false_positives"] <= 5
-    monkeypatch.setattr(video_pipeline, "in_frame_scores", lambda xy, confidence, size: confidence.mean(axis=1))
+    for module in (pipeline, occlusion):
+        monkeypatch.setattr(module, "in_frame_scores", lambda xy, confidence, size: confidence.mean(axis=1))
     all_points, _ = _track(frames, annotations, fps=30.0)
     assert all_points["misses"] >= metrics["misses"] + 8, (all_points["misses"], metrics["misses"])
 
@@ -305,7 +313,7 @@ def test_timestamps_must_increase():
 
 
 def test_blazepose_single_person_path_propagates():
-    from posekit.pipeline import EstimatorOptions
+    from posekit.image import EstimatorOptions
 
     image, people = _people("coco.json", "000000000785.jpg")
     frames, annotations = moving_camera_sequence(image, people, n_frames=8)

@@ -20,8 +20,8 @@ from posekit.cli.progress import Progress
 from posekit.errors import InputError, UsageError
 from posekit.eval.dataset import load_annotations, predict_annotated_images, predict_topdown, topdown_predictor
 from posekit.eval.files import REPORT_KEYS, annotation_kind, evaluate_file
+from posekit.image import EstimatorOptions, PoseEstimator
 from posekit.io.writers import atomic_write_json
-from posekit.pipeline import EstimatorOptions, PoseEstimator
 
 METRIC_KEYS = REPORT_KEYS["body"]
 

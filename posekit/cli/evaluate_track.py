@@ -27,7 +27,7 @@ from posekit.io.images import read_image
 from posekit.io.video import ReadOptions, open_source
 from posekit.io.writers import atomic_write_json
 from posekit.schemas import COCO17
-from posekit.video_pipeline import VideoOptions, VideoPoseEstimator
+from posekit.video import VideoOptions, VideoPoseEstimator
 
 METRIC_KEYS = ("MOTA", "IDF1", "ID_switches", "AP", "AP50", "AP75", "AR")
 

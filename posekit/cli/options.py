@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from posekit.pipeline import EstimatorOptions
+from posekit.image import EstimatorOptions
 
 _DEFAULTS = EstimatorOptions()
 

@@ -1,7 +1,7 @@
 """Running posekit over a labelled file: whole images for people, annotation boxes for hands and faces.
 
 People files (COCO body, COCO-WholeBody) are predicted on whole images by the
-:class:`~posekit.pipeline.PoseEstimator`; its :class:`~posekit.results.Poses` become results in
+:class:`~posekit.image.PoseEstimator`; its :class:`~posekit.results.Poses` become results in
 the file's layout (:mod:`posekit.io.formats`). Hand and face files are evaluated *top-down*, as
 MMPose evaluates FreiHAND, OneHand10K, 300W and WFLW: a :data:`KeypointsPredictor` gets each
 image with the boxes of its annotations and returns one set of points per box.
@@ -20,13 +20,13 @@ import numpy as np
 
 from posekit.errors import InputError, UnreadableInputError, UsageError
 from posekit.eval.landmarks import hand_file_schema
+from posekit.image import EstimatorOptions, PoseEstimator
 from posekit.io.formats import keypoints_to_results, poses_to_wholebody_results
 from posekit.io.images import DEFAULT_MAX_PIXELS, read_image
 from posekit.landmarks.face import FaceMeshLandmarker
 from posekit.landmarks.hand import HandLandmarker
 from posekit.landmarks.wholebody import landmarks_to_keypoints
 from posekit.models import model_path
-from posekit.pipeline import EstimatorOptions, PoseEstimator
 from posekit.results import Keypoints
 from posekit.runtime import LiteRTRuntime
 from posekit.schemas import FACE68, FACE468, HAND21

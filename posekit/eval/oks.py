@@ -22,46 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from posekit.geometry import compute_oks
+
+_EPS = np.spacing(1)
 OKS_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 RECALL_POINTS = np.linspace(0.0, 1.0, 101)
 AREA_RANGES = {"all": (0.0, 1e10), "medium": (32.0**2, 96.0**2), "large": (96.0**2, 1e10)}
-_EPS = np.spacing(1)
-
-
-def compute_oks(
-    gt_keypoints: np.ndarray,
-    gt_areas: np.ndarray,
-    gt_bboxes_xywh: np.ndarray,
-    dt_keypoints: np.ndarray,
-    sigmas: np.ndarray,
-) -> np.ndarray:
-    """OKS between each detection and each ground truth: ``(d, g)``.
-
-    ``gt_keypoints (g, k, 3)`` with visibility ``v``; ``dt_keypoints (d, k, 3)`` (score
-    ignored). For a ground truth with no labelled point, the distance is measured to its box
-    enlarged to 3x (one box-size margin each side), as COCO does.
-    """
-    gt_keypoints = np.asarray(gt_keypoints, dtype=np.float64).reshape(len(gt_areas), -1, 3)
-    dt_keypoints = np.asarray(dt_keypoints, dtype=np.float64).reshape(-1, gt_keypoints.shape[1], 3)
-    variances = (2.0 * np.asarray(sigmas, dtype=np.float64)) ** 2
-    oks = np.zeros((len(dt_keypoints), len(gt_keypoints)))
-    if oks.size == 0:
-        return oks
-    dt_xy = dt_keypoints[:, :, :2]
-    for j, (gt, area, box) in enumerate(zip(gt_keypoints, gt_areas, gt_bboxes_xywh, strict=True)):
-        labelled = gt[:, 2] > 0
-        if labelled.any():
-            delta = dt_xy - gt[None, :, :2]
-        else:
-            x0, y0, w, h = box
-            low = np.array([x0 - w, y0 - h])
-            high = np.array([x0 + 2 * w, y0 + 2 * h])
-            delta = np.maximum(0.0, low - dt_xy) + np.maximum(0.0, dt_xy - high)
-        error = (delta**2).sum(axis=2) / variances / (area + _EPS) / 2.0
-        if labelled.any():
-            error = error[:, labelled]
-        oks[:, j] = np.exp(-error).sum(axis=1) / error.shape[1]
-    return oks
 
 
 def _keypoint_extent_area(flat_keypoints: Sequence[float]) -> float:
@@ -154,26 +120,6 @@ def _precision_recall(
         valid = idx < len(pr)
         precision[t, valid] = pr[idx[valid]]
     return precision, recall
-
-
-def pose_oks(
-    reference_xy: np.ndarray,
-    reference_confidence: np.ndarray,
-    reference_boxes_xyxy: np.ndarray,
-    xy: np.ndarray,
-    sigmas: np.ndarray,
-    min_confidence: float,
-) -> np.ndarray:
-    """``(r, n)`` OKS of the poses ``xy (n, k, 2)`` against reference poses ``(r, k, 2)`` taken as
-    ground truth: their points with at least ``min_confidence`` count, and the area is 0.53 x
-    their box (COCO's segment area is about half the box). How pose NMS and the tracker compare
-    predicted poses with each other."""
-    labelled = 2.0 * (np.asarray(reference_confidence) >= min_confidence)[..., None]
-    gt = np.concatenate([np.asarray(reference_xy, np.float64), labelled], axis=2)
-    sizes = reference_boxes_xyxy[:, 2:] - reference_boxes_xyxy[:, :2]
-    areas = np.maximum(sizes.prod(axis=1), 1.0) * 0.53
-    dt = np.concatenate([np.asarray(xy, np.float64), np.ones((*np.shape(xy)[:2], 1))], axis=2)
-    return compute_oks(gt, areas, np.zeros((len(gt), 4)), dt, sigmas).T
 
 
 def evaluate_keypoints(

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from posekit.eval.oks import compute_oks, evaluate_keypoints
+from posekit.eval.oks import evaluate_keypoints
+from posekit.geometry import compute_oks
 from posekit.track.assignment import match
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -196,7 +197,17 @@ def open_source(spec: str | int | Path, options: ReadOptions | None = None) -> V
     return _open_capture(text, text, _safe_stem(path.stem), is_live=False, options=options)
 
 
+def _quiet_ffmpeg() -> None:
+    """Keeps FFmpeg's decoder chatter (``[mpeg4 @ 0x...] Error at MB ...``) off stderr: posekit
+    counts and reports the frames that fail itself. OpenCV reads this setting when its FFmpeg
+    backend starts (the first capture); ``posekit -v`` leaves FFmpeg's own level."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
+
 def _open_capture(name: str, target: str | int, stem: str, *, is_live: bool, options: ReadOptions) -> VideoSource:
+    _quiet_ffmpeg()
+
     def connect() -> cv2.VideoCapture | None:
         capture = cv2.VideoCapture(target)
         if capture.isOpened():

@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from posekit.eval.oks import pose_oks
-from posekit.geometry import box_iou_xyxy
+from posekit.geometry import box_iou_xyxy, pose_oks
 from posekit.results import Poses
 from posekit.schemas import COCO17, Coco17Keypoint
 from posekit.track.assignment import match

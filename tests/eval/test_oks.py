@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posekit.eval.oks import compute_oks, evaluate_keypoints, pose_oks
+from posekit.eval.oks import evaluate_keypoints
+from posekit.geometry import compute_oks, pose_oks
 from posekit.schemas import COCO17
 
 ANNOTATIONS = Path(__file__).parents[1] / "data" / "annotations"
