@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from posekit import __version__
-from posekit.cli import demo, evaluate, evaluate_track, predict, serve, track
+from posekit.cli import demo, evaluate, evaluate_track, predict, serve, track, triangulate
 
 COMMANDS = {
     "predict": predict,
@@ -21,6 +21,7 @@ COMMANDS = {
     "eval-track": evaluate_track,
     "demo": demo,
     "serve": serve,
+    "triangulate": triangulate,
 }
 
 
