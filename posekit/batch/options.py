@@ -95,38 +95,20 @@ def _parse(task: TaskName, source: str, flags: list[str]) -> argparse.Namespace:
     return root.parse_args(["predict" if task == "predict" else "track", source, "--out", ".", *flags])
 
 
-def split_item_flags(task: TaskName, argv: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Takes the task's own flags out of a ``posekit batch`` command line.
-
-    Returns the item options (validated, as typed values) and the words left for the batch parser.
-    Only flags given on the line become options, so each task keeps its own defaults.
-    """
+def typed_options(task: TaskName, given: dict[str, Any]) -> dict[str, Any]:
+    """Checks options given as words (``{"max_frames": "50"}``) with the task's parser and returns
+    them as typed JSON values (``{"max_frames": 50}``); only the given ones, so the task keeps its
+    own defaults for the rest. Raises :class:`UsageError` for an unknown flag or a bad value."""
+    parsed = parse_item_options(task, "SOURCE", given)
     actions = option_actions(task)
-    taken: list[str] = []
-    rest: list[str] = []
-    index = 0
-    while index < len(argv):
-        word = argv[index]
-        flag, _, inline = word.partition("=")
-        action = actions.get(flag)
-        if action is None:
-            rest.append(word)
-            index += 1
-            continue
-        count = 0 if action.nargs == 0 or inline else 1
-        taken.extend(argv[index : index + 1 + count])
-        index += 1 + count
-    parsed = _parse(task, "SOURCE", taken)
     options: dict[str, Any] = {}
-    for word in taken:
-        flag = word.partition("=")[0]
-        if flag in actions:
-            action = actions[flag]
-            value = getattr(parsed, action.dest)
-            name = normalise_option_name(flag)
-            options[name] = True if action.nargs == 0 else _json_value(value)
-    return options, rest
-
-
-def _json_value(value: Any) -> Any:
-    return str(value) if isinstance(value, Path) else value
+    for key, value in given.items():
+        name = normalise_option_name(key)
+        action = actions["--" + name.replace("_", "-")]
+        if action.nargs == 0:
+            if _as_bool(value, name):
+                options[name] = True
+        else:
+            typed = getattr(parsed, action.dest)
+            options[name] = str(typed) if isinstance(typed, Path) else typed
+    return options
