@@ -24,6 +24,7 @@ import numpy as np
 from posekit.cli.evaluate import EVAL_DETECTOR_MIN_SCORE
 from posekit.eval.oks import evaluate_keypoints
 from posekit.image import EstimatorOptions, PoseEstimator
+from posekit.io.formats import poses_to_coco
 from posekit.io.images import read_image
 from posekit.runtime import LiteRTRuntime
 from posekit.schemas import COCO17
@@ -98,7 +99,7 @@ def ap_table(sets: dict[str, tuple[dict, Path]]) -> None:
                 start = time.perf_counter()
                 poses = estimator(image)
                 elapsed += time.perf_counter() - start
-                results += poses.to_coco(image_id)
+                results += poses_to_coco(poses, image_id)
         pooled_metrics = evaluate_keypoints(pooled, results, COCO17.oks_sigmas())
         per_set = []
         for n in range(len(sets)):

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from posekit.eval.oks import compute_oks  # noqa: E402
 from posekit.eval.tracking import evaluate_tracking  # noqa: E402
 from posekit.image import EstimatorOptions  # noqa: E402
+from posekit.io.formats import poses_to_coco  # noqa: E402
 from posekit.io.video import ReadOptions, open_source  # noqa: E402
 from posekit.runtime import LiteRTRuntime  # noqa: E402
 from posekit.schemas import COCO17  # noqa: E402
@@ -176,7 +177,7 @@ def _track_metrics(options: VideoOptions, frames, labels, fps: float) -> dict[st
     results = []
     with VideoPoseEstimator(options) as video:
         for index, frame in enumerate(frames):
-            results += video(frame, index / fps).to_coco(labels["images"][index]["id"])
+            results += poses_to_coco(video(frame, index / fps), labels["images"][index]["id"])
     return evaluate_tracking(labels, results, COCO17.oks_sigmas())
 
 

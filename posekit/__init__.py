@@ -6,7 +6,7 @@ Quick start::
     with posekit.PoseEstimator() as estimator:
         poses = estimator(cv2.imread("people.jpg"))   # BGR uint8, as OpenCV reads it
     poses.keypoints["coco17"].xy        # (n, 17, 2) pixels
-    poses.to_coco(image_id=1)           # COCO results entries
+    posekit.io.formats.poses_to_coco(poses, image_id=1)   # COCO results entries
 """
 
 from posekit.errors import ImageTooLargeError, InputError, ModelError, PosekitError, UnreadableInputError, UsageError

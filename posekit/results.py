@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 
@@ -214,14 +213,3 @@ class Poses:
         if len(self) == 0:
             return Keypoints.empty(schema)
         raise ValueError(f"cannot produce {schema.name} from {', '.join(self.keypoints)}")
-
-    # Format conversions live in posekit.io.formats; these are shortcuts.
-    def to_coco(self, image_id: int | str, category_id: int = 1) -> list[dict[str, Any]]:
-        from posekit.io.formats import poses_to_coco
-
-        return poses_to_coco(self, image_id, category_id)
-
-    def to_openpose(self) -> dict[str, Any]:
-        from posekit.io.formats import poses_to_openpose
-
-        return poses_to_openpose(self)

@@ -295,3 +295,33 @@ def test_demo_video_writes_tracks_and_a_rendered_clip(tmp_path):
     lines = (tmp_path / "demo_walk.jsonl").read_text().splitlines()
     assert len(lines) == 24 and json.loads(lines[0])["people"]
     assert (tmp_path / "demo_walk_pose.mp4").stat().st_size > 0
+
+
+def test_predict_goes_on_past_a_tiny_image_and_broken_or_looping_links(tmp_path, capsys):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    cv2 = pytest.importorskip("cv2")
+    cv2.imwrite(str(folder / "a_dot.png"), np.zeros((1, 1, 3), np.uint8))  # read before the good image
+    shutil.copy(IMAGES / "000000000785.jpg", folder / "b_785.jpg")
+    (folder / "c_gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    (folder / "sub" / "loop").symlink_to(folder)
+    out = tmp_path / "out"
+    code = main(["predict", str(folder), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "a_dot.png: image of 1x1 pixels is too small to hold a person" in err
+    assert "c_gone.jpg: broken symbolic link" in err and "symbolic link loop" in err
+    assert "Traceback" not in err
+    assert {r["image_id"] for r in json.loads((out / "coco_results.json").read_text())} == {"b_785"}
+
+
+def test_eval_names_a_malformed_annotation(tmp_path, capsys):
+    annotations = json.loads((ANNOTATIONS / "coco.json").read_text())
+    annotations["annotations"][1]["keypoints"] = annotations["annotations"][1]["keypoints"][:10]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(annotations))
+    code = main(["eval", str(bad), "--images", str(IMAGES)])
+    err = capsys.readouterr().err
+    assert code == 2
+    wrong = annotations["annotations"][1]
+    assert f"annotation {wrong['id']} (image {wrong['image_id']}): 'keypoints' has 10 values, expected 51" in err

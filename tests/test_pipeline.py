@@ -8,6 +8,7 @@ import pytest
 
 from posekit import COCO17, EstimatorOptions, PoseEstimator, UsageError
 from posekit.geometry import compute_oks
+from posekit.io.formats import poses_to_coco, poses_to_openpose
 from tests.conftest import ANNOTATIONS, IMAGES, gt_keypoints
 
 
@@ -54,7 +55,7 @@ def test_image_with_nobody_gives_empty_result(estimator):
     blank = np.full((480, 640, 3), 127, np.uint8)
     poses = estimator(blank)
     assert len(poses) == 0
-    assert poses.to_coco(1) == [] and poses.to_openpose()["people"] == []
+    assert poses_to_coco(poses, 1) == [] and poses_to_openpose(poses)["people"] == []
 
 
 def test_flipped_image_mirrors_the_pose(estimator):

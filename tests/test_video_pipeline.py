@@ -11,6 +11,7 @@ import pytest
 from posekit.cli.demo import demo_video
 from posekit.errors import UsageError
 from posekit.eval.tracking import evaluate_tracking
+from posekit.io.formats import poses_to_coco
 from posekit.io.video import ReadOptions, open_source
 from posekit.schemas import COCO17
 from posekit.video import (
@@ -45,7 +46,7 @@ def _track(frames, annotations, options=None, fps=10.0):
     with VideoPoseEstimator(options) as video:
         for index, frame in enumerate(frames):
             poses = video(frame, index / fps)
-            results += poses.to_coco(annotations["images"][index]["id"])
+            results += poses_to_coco(poses, annotations["images"][index]["id"])
         stats = video.stats
     return evaluate_tracking(annotations, results, COCO17.oks_sigmas()), stats
 

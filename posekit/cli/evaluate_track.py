@@ -23,6 +23,7 @@ from posekit.cli.progress import Progress
 from posekit.errors import InputError, PosekitError
 from posekit.eval.dataset import load_annotations
 from posekit.eval.tracking import evaluate_tracking, ordered_frames
+from posekit.io.formats import poses_to_coco
 from posekit.io.images import read_image
 from posekit.io.video import ReadOptions, open_source
 from posekit.io.writers import atomic_write_json
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             for image, frame_bgr, time_s in _labelled_frames(args, images):
                 poses = video(frame_bgr, time_s)
                 if image is not None:
-                    results.extend(poses.to_coco(image["id"]))
+                    results.extend(poses_to_coco(poses, image["id"]))
                     progress.update()
     except InputError as exc:
         print(f"posekit: {exc}", file=sys.stderr)

@@ -21,7 +21,7 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
         "--keypoints",
         choices=["thunder", "lightning", "auto", "none"],
         default=defaults.keypoint_model,
-        help="per-person COCO-17 model; lightning is ~4x faster; auto: lightning for people whose crop "
+        help="per-person COCO-17 model; lightning is much faster; auto: lightning for people whose crop "
         "fits its 192 px input, thunder for larger ones, thunder at 192 px for a person alone "
         "(default: %(default)s)",
     )

@@ -70,7 +70,7 @@ def add_model_and_tracking_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-look-behind",
         action="store_true",
         help="skip the detector's second look, with the people found painted over, for people hidden behind them "
-        "(about a quarter less time on a street of people)",
+        "(faster on a street of people: docs/benchmarks.md#video-speed)",
     )
     group.add_argument(
         "--max-lost",

@@ -21,7 +21,7 @@ import numpy as np
 from posekit.errors import InputError, UnreadableInputError, UsageError
 from posekit.eval.landmarks import hand_file_schema
 from posekit.image import EstimatorOptions, PoseEstimator
-from posekit.io.formats import keypoints_to_results, poses_to_wholebody_results
+from posekit.io.formats import keypoints_to_results, poses_to_coco, poses_to_wholebody_results
 from posekit.io.images import DEFAULT_MAX_PIXELS, read_image
 from posekit.landmarks.face import FaceMeshLandmarker
 from posekit.landmarks.hand import HandLandmarker
@@ -77,7 +77,31 @@ def load_annotations(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not {"images", "annotations"} <= data.keys():
         raise UnreadableInputError(str(path), "not a COCO annotation file (needs 'images' and 'annotations')")
     data.setdefault("categories", [{"id": 1, "name": "person"}])
+    _check_keypoint_lists(data, str(path))
     return data
+
+
+# Whole-body annotations carry their parts beside ``keypoints``: field -> points in the part.
+_PART_FIELDS = {"foot_kpts": 6, "face_kpts": 68, "lefthand_kpts": 21, "righthand_kpts": 21}
+
+
+def _check_keypoint_lists(data: dict[str, Any], source: str) -> None:
+    """Every annotation's keypoint lists hold x, y, v for each of its category's points."""
+    points_of = {c.get("id"): len(c.get("keypoints") or []) for c in data["categories"] if isinstance(c, dict)}
+    for number, annotation in enumerate(data["annotations"]):
+        if not isinstance(annotation, dict):
+            raise UnreadableInputError(source, f"annotation #{number} is not an object")
+        name = f"annotation {annotation.get('id', '#' + str(number))} (image {annotation.get('image_id')})"
+        expected = points_of.get(annotation.get("category_id")) or None
+        for field, part_points in (("keypoints", expected), *_PART_FIELDS.items()):
+            values = annotation.get(field)
+            if values is None:
+                continue
+            if not isinstance(values, list) or not all(isinstance(v, int | float) for v in values):
+                raise UnreadableInputError(source, f"{name}: '{field}' is not a list of numbers")
+            if len(values) % 3 or (part_points is not None and len(values) != 3 * part_points):
+                wanted = f"{3 * part_points} ({part_points} x, y, v)" if part_points else "a multiple of 3 (x, y, v)"
+                raise UnreadableInputError(source, f"{name}: '{field}' has {len(values)} values, expected {wanted}")
 
 
 def topdown_predictor(kind: str, options: EstimatorOptions) -> AbstractContextManager[KeypointsPredictor]:
@@ -117,7 +141,7 @@ def predict_annotated_images(
             if kind == "wholebody":
                 results.extend(poses_to_wholebody_results(poses, image_info["id"], category_id))
             else:
-                results.extend(poses.to_coco(image_info["id"], category_id))
+                results.extend(poses_to_coco(poses, image_info["id"], category_id))
         if on_image is not None:
             on_image()
     return results, failures

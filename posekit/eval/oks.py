@@ -173,42 +173,58 @@ def evaluate_prepared(
     precision = -np.ones((len(OKS_THRESHOLDS), len(RECALL_POINTS), len(category_ids), len(area_names)))
     recall = -np.ones((len(OKS_THRESHOLDS), len(category_ids), len(area_names)))
     for c, category in enumerate(category_ids):
-        per_image = []
-        for image_id in image_ids:
-            gts = gts_by.get((image_id, category), [])
-            dts = dts_by.get((image_id, category), [])
-            order = np.argsort([-d["score"] for d in dts], kind="mergesort")[:max_dets]
-            dts = [dts[i] for i in order]
-            if not gts and not dts:
-                continue
-            oks = np.zeros((len(dts), len(gts)))
-            if gts and dts:
-                oks = compute_oks(
-                    np.array([g["keypoints"] for g in gts], dtype=np.float64).reshape(len(gts), -1, 3),
-                    np.array([g["area"] for g in gts], dtype=np.float64),
-                    np.array([g["bbox"] for g in gts], dtype=np.float64),
-                    np.array([d["keypoints"] for d in dts], dtype=np.float64),
-                    sigmas,
-                )
-            per_image.append((gts, dts, oks))
+        per_image = [
+            _image_oks(gts_by.get((image_id, category), []), dts_by.get((image_id, category), []), sigmas, max_dets)
+            for image_id in image_ids
+        ]
+        per_image = [entry for entry in per_image if entry[0] or entry[1]]
         for a, name in enumerate(area_names):
-            matched, ignored, scores, num_gt = [], [], [], 0
-            for gts, dts, oks in per_image:
-                dt_matched, dt_ignored, gt_ignored = _match_image(gts, dts, oks, AREA_RANGES[name])
-                matched.append(dt_matched)
-                ignored.append(dt_ignored)
-                scores.append(np.array([d["score"] for d in dts], dtype=np.float64))
-                num_gt += int((~gt_ignored).sum())
-            if num_gt == 0:
-                continue
-            empty = np.zeros((len(OKS_THRESHOLDS), 0), dtype=bool)
-            precision[:, :, c, a], recall[:, c, a] = _precision_recall(
-                np.concatenate(scores) if scores else np.zeros(0),
-                np.concatenate(matched, axis=1) if matched else empty,
-                np.concatenate(ignored, axis=1) if ignored else empty,
-                num_gt,
-            )
+            curve = _area_curve(per_image, AREA_RANGES[name])
+            if curve is not None:
+                precision[:, :, c, a], recall[:, c, a] = curve
+    return _summary(precision, recall, area_names) | {"ignored_results": float(ignored_results)}
 
+
+_ImageOks = tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray]
+
+
+def _image_oks(gts: list[dict[str, Any]], dts: list[dict[str, Any]], sigmas: np.ndarray, max_dets: int) -> _ImageOks:
+    """One image's ground truths, its best ``max_dets`` detections by score, and their OKS ``(d, g)``."""
+    order = np.argsort([-d["score"] for d in dts], kind="mergesort")[:max_dets]
+    dts = [dts[i] for i in order]
+    oks = np.zeros((len(dts), len(gts)))
+    if gts and dts:
+        oks = compute_oks(
+            np.array([g["keypoints"] for g in gts], dtype=np.float64).reshape(len(gts), -1, 3),
+            np.array([g["area"] for g in gts], dtype=np.float64),
+            np.array([g["bbox"] for g in gts], dtype=np.float64),
+            np.array([d["keypoints"] for d in dts], dtype=np.float64),
+            sigmas,
+        )
+    return gts, dts, oks
+
+
+def _area_curve(per_image: list[_ImageOks], area_range: tuple[float, float]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Precision ``(t, r)`` and recall ``(t,)`` over all images for one area range (None: no ground truth)."""
+    matched, ignored, scores, num_gt = [], [], [], 0
+    for gts, dts, oks in per_image:
+        dt_matched, dt_ignored, gt_ignored = _match_image(gts, dts, oks, area_range)
+        matched.append(dt_matched)
+        ignored.append(dt_ignored)
+        scores.append(np.array([d["score"] for d in dts], dtype=np.float64))
+        num_gt += int((~gt_ignored).sum())
+    if num_gt == 0:
+        return None
+    empty = np.zeros((len(OKS_THRESHOLDS), 0), dtype=bool)
+    return _precision_recall(
+        np.concatenate(scores) if scores else np.zeros(0),
+        np.concatenate(matched, axis=1) if matched else empty,
+        np.concatenate(ignored, axis=1) if ignored else empty,
+        num_gt,
+    )
+
+
+def _summary(precision: np.ndarray, recall: np.ndarray, area_names: list[str]) -> dict[str, float]:
     def mean_valid(values: np.ndarray) -> float:
         valid = values[values > -1]
         return float(valid.mean()) if valid.size else -1.0
@@ -226,5 +242,4 @@ def evaluate_prepared(
         "AR75": mean_valid(recall[at75, :, all_]),
         "ARm": mean_valid(recall[:, :, medium]),
         "ARl": mean_valid(recall[:, :, large]),
-        "ignored_results": float(ignored_results),
     }

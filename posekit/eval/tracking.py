@@ -18,7 +18,7 @@ MOTA, IDF1 and ID switches equal motmetrics' on the same OKS matches (tests chec
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,13 +56,8 @@ def evaluate_tracking(
     Returns ``MOTA, IDF1, ID_switches, misses, false_positives, num_labelled, num_predicted,
     num_gt_tracks, num_pred_tracks`` plus the keypoint ``AP, AP50, AP75, AR``.
     """
-    gts_by_image: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for annotation in annotations["annotations"]:
-        if _labelled(annotation):
-            gts_by_image[annotation["image_id"]].append(annotation)
-    dts_by_image: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for result in results:
-        dts_by_image[result["image_id"]].append(result)
+    gts_by_image = _by_image(a for a in annotations["annotations"] if _labelled(a))
+    dts_by_image = _by_image(results)
 
     misses = false_positives = switches = labelled = predicted = 0
     last_match: dict[Any, Any] = {}
@@ -99,12 +94,7 @@ def evaluate_tracking(
                 switches += 1
             last_match[gt_id] = pred_id
 
-    gt_ids, pred_ids = sorted(gt_frames, key=str), sorted(pred_frames, key=str)
-    idtp = 0
-    if gt_ids and pred_ids:
-        counts = np.array([[co_matched.get((g, p), 0) for p in pred_ids] for g in gt_ids], dtype=np.float64)
-        rows, cols, _, _ = match(-counts, -0.5)  # only pairs that co-occur at least once
-        idtp = int(counts[rows, cols].sum())
+    idtp = _id_true_positives(co_matched, sorted(gt_frames, key=str), sorted(pred_frames, key=str))
     keypoint_ap = evaluate_keypoints(annotations, list(results), sigmas)
     return {
         "MOTA": 1.0 - (misses + false_positives + switches) / labelled if labelled else float("nan"),
@@ -114,10 +104,26 @@ def evaluate_tracking(
         "false_positives": float(false_positives),
         "num_labelled": float(labelled),
         "num_predicted": float(predicted),
-        "num_gt_tracks": float(len(gt_ids)),
-        "num_pred_tracks": float(len(pred_ids)),
+        "num_gt_tracks": float(len(gt_frames)),
+        "num_pred_tracks": float(len(pred_frames)),
         "AP": keypoint_ap["AP"],
         "AP50": keypoint_ap["AP50"],
         "AP75": keypoint_ap["AP75"],
         "AR": keypoint_ap["AR"],
     }
+
+
+def _by_image(entries: Iterable[dict[str, Any]]) -> dict[Any, list[dict[str, Any]]]:
+    grouped: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for entry in entries:
+        grouped[entry["image_id"]].append(entry)
+    return grouped
+
+
+def _id_true_positives(co_matched: dict[tuple[Any, Any], int], gt_ids: list[Any], pred_ids: list[Any]) -> int:
+    """IDF1's true positives: frames matched under the best one-to-one pairing of track ids."""
+    if not gt_ids or not pred_ids:
+        return 0
+    counts = np.array([[co_matched.get((g, p), 0) for p in pred_ids] for g in gt_ids], dtype=np.float64)
+    rows, cols, _, _ = match(-counts, -0.5)  # only pairs that co-occur at least once
+    return int(counts[rows, cols].sum())

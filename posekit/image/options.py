@@ -20,16 +20,16 @@ class EstimatorOptions:
     * ``detector``: ``movenet`` (MoveNet MultiPose, up to 6 people per image) or ``blazepose``
       (BlazePose's detector: mostly one person, for single-person footage).
     * ``keypoint_model``: per-person COCO-17 model, ``thunder`` (accurate), ``lightning``
-      (about 4x faster, about 0.1 AP lower), ``auto`` (Lightning for people whose crop fits its
+      (several times faster, less accurate), ``auto`` (Lightning for people whose crop fits its
       192 px input, Thunder for larger ones: accuracy for the few near people, speed for crowds of
-      far ones; a person alone gets Thunder at a 192 px input, about 60 % of Thunder's time; the
-      video default) or ``none`` (keep the detector's own keypoints).
+      far ones; a person alone gets Thunder at a 192 px input, faster and nearly as accurate
+      alone; the video default) or ``none`` (keep the detector's own keypoints). See
+      docs/benchmarks.md#images and #keypoint-model-by-size.
     * ``landmark_model``: BlazePose size for the 33 landmarks and world coordinates,
       ``lite`` | ``full`` | ``heavy``, ``none`` to skip them (COCO-17 only), or ``auto`` (the
       default): ``full``, and ``heavy`` with ``whole_body``, whose hand and face ROIs come from
-      BlazePose's points (measured on the COCO-WholeBody dev images at 0.75 / 1 / 1.25 scale:
-      whole-body AP 0.281 / 0.398 / 0.319 with full, 0.388 / 0.440 / 0.491 with heavy, at about
-      30 ms more per person); video (:class:`~posekit.video.VideoOptions`) takes full.
+      BlazePose's points (heavy places them better, at more time per person: see
+      docs/benchmarks.md#whole-body); video (:class:`~posekit.video.VideoOptions`) takes full.
       See :attr:`resolved_landmark_model`.
     * ``landmark_refine``: run BlazePose twice, the second time on the ROI its own alignment
       points give (as MediaPipe does across frames).
@@ -37,7 +37,8 @@ class EstimatorOptions:
     * ``pose_nms_oks``: two poses this similar (OKS) are one person.
     * ``reread_hidden``: when the keypoint model's reading of a detected person is dropped as a
       duplicate of someone kept (it read the person in front), read that box again with the kept
-      people painted over (:func:`reread_hidden_people`); one more model call per such box.
+      people painted over (:func:`~posekit.image.occlusion.reread_hidden_people`); one more
+      model call per such box.
       In video for tracked and followed lost people whose ROI read someone else, kept only
       when the new reading matches their predicted pose (without that test, re-reading tracked
       people handed people to the wrong track); not for new detections (it made tracks of
@@ -46,8 +47,8 @@ class EstimatorOptions:
     * ``whole_body``: also hands (``hand_left21``, ``hand_right21``, with ``hand_model`` lite or
       full) and face (``face68``; ``face468`` too with ``face_mesh``) for every person, placed
       from BlazePose's landmarks (needs a landmark model). ``hand_search``: when the hand model
-      is unsure in the ROI the body gives, search around it with the palm detector (measured +0.06
-      whole-body AP on the dev set, at about 12 ms more per person with unsure hands).
+      is unsure in the ROI the body gives, search around it with the palm detector (one
+      palm-detector pass per unsure hand; docs/benchmarks.md#whole-body).
     """
 
     detector: DetectorName = "movenet"

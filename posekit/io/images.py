@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -37,6 +38,8 @@ IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".jp2", ".pbm", ".pgm", ".ppm", ".pnm"}
 )
 DEFAULT_MAX_PIXELS = 50_000_000
+# Smaller images cannot hold a person (and the models cannot crop them).
+MIN_SIDE_PX = 2
 # The largest file an image within the pixel limit can need: 16 bytes a pixel covers float32
 # RGBA; the slack covers metadata and data appended after the image (e.g. motion photos).
 _MAX_BYTES_PER_PIXEL = 16
@@ -88,6 +91,10 @@ def decode_image(data: bytes, source_name: str, *, max_pixels: int = DEFAULT_MAX
         raise UnreadableInputError(source_name, "not an image, or corrupt (cannot decode)")
     if size is None:  # no header reader for this format: check now, late but still checked
         _check_pixel_count(source_name, image.shape[1], image.shape[0], max_pixels)
+    if image.shape[0] < MIN_SIDE_PX or image.shape[1] < MIN_SIDE_PX:
+        raise InputError(
+            source_name, f"image of {image.shape[1]}x{image.shape[0]} pixels is too small to hold a person"
+        )
     return to_bgr8(image)
 
 
@@ -295,13 +302,30 @@ def _is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
 
 
-def _images_in_folder(folder: Path) -> list[Path]:
-    # Hidden entries are skipped: macOS "._photo.jpg" resource forks and thumbnail caches are not images.
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if _is_image_file(path) and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+def _images_in_folder(folder: Path) -> tuple[list[Path], list[InputError]]:
+    """The folder's images, recursively, through symbolic links too; broken links and link
+    loops come back as errors. Hidden entries are skipped: macOS "._photo.jpg" resource forks
+    and thumbnail caches are not images."""
+    files: list[Path] = []
+    errors: list[InputError] = []
+    visited: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:
+            errors.append(UnreadableInputError(root, f"symbolic link loop (back to {real}); not read again"))
+            dirs[:] = []
+            continue
+        visited.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            path = Path(root) / name
+            if name.startswith("."):
+                continue
+            if path.is_symlink() and not path.exists():  # a link to a missing file or folder
+                errors.append(UnreadableInputError(str(path), f"broken symbolic link (to {os.readlink(path)})"))
+            elif path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+                files.append(path)
+    return sorted(files), errors
 
 
 def _expand_glob(pattern: str) -> list[Path]:
@@ -309,7 +333,7 @@ def _expand_glob(pattern: str) -> list[Path]:
     for match in sorted(glob.glob(pattern, recursive=True)):
         path = Path(match)
         if path.is_dir():
-            files.extend(_images_in_folder(path))
+            files.extend(_images_in_folder(path)[0])
         elif _is_image_file(path):
             files.append(path)
     return files
@@ -333,10 +357,13 @@ def find_images(inputs: Sequence[str | Path]) -> tuple[list[Path], list[InputErr
         text = str(item)
         path = Path(text)
         if path.is_dir():
-            files = _images_in_folder(path)
+            files, folder_errors = _images_in_folder(path)
+            errors.extend(folder_errors)
             missing_reason = "folder has no images"
         elif path.exists():
             files, missing_reason = [path], ""
+        elif path.is_symlink():
+            files, missing_reason = [], f"broken symbolic link (to {os.readlink(path)})"
         elif glob.has_magic(text):
             files = _expand_glob(text)
             missing_reason = "pattern matches no images"

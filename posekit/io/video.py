@@ -207,88 +207,114 @@ def _quiet_ffmpeg() -> None:
 
 def _open_capture(name: str, target: str | int, stem: str, *, is_live: bool, options: ReadOptions) -> VideoSource:
     _quiet_ffmpeg()
+    reader = _CaptureReader(name, target, is_live, options)
+    return VideoSource(
+        name,
+        stem,
+        reader.fps,
+        reader.frame_count,
+        is_live,
+        reader.frames,
+        options,
+        reader.stats,
+        release=reader.release,
+    )
 
-    def connect() -> cv2.VideoCapture | None:
-        capture = cv2.VideoCapture(target)
+
+class _CaptureReader:
+    """Frames of an OpenCV capture: skips frames that fail to decode before the known end of a
+    file, and reconnects to a dropped stream with exponential backoff."""
+
+    def __init__(self, name: str, target: str | int, is_live: bool, options: ReadOptions) -> None:
+        self.name, self.target, self.is_live, self.options = name, target, is_live, options
+        capture = self._connect()
+        if capture is None:
+            reason = (
+                "cannot open stream (no answer or not a video stream)"
+                if is_live
+                else "cannot open as a video (not a video, truncated, or a codec OpenCV cannot decode)"
+            )
+            raise UnreadableInputError(name, reason)
+        self.capture = capture
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if math.isfinite(fps) and 0 < fps <= 1000 else 30.0
+        reported_count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.frame_count = reported_count if (not is_live and reported_count > 0) else None
+        self.stats = ReadStats()
+        if not is_live:
+            self._check_first_frame()
+
+    def _connect(self) -> cv2.VideoCapture | None:
+        capture = cv2.VideoCapture(self.target)
         if capture.isOpened():
             return capture
         capture.release()
         return None
 
-    capture = connect()
-    if capture is None:
-        reason = (
-            "cannot open stream (no answer or not a video stream)"
-            if is_live
-            else ("cannot open as a video (not a video, truncated, or a codec OpenCV cannot decode)")
-        )
-        raise UnreadableInputError(name, reason)
-    fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
-    if not math.isfinite(fps) or fps <= 0 or fps > 1000:
-        fps = 30.0
-    reported_count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-    frame_count = reported_count if (not is_live and reported_count > 0) else None
-    stats = ReadStats()
-    state = {"capture": capture}
-
-    if not is_live:
+    def _check_first_frame(self) -> None:
         # Decode the first frame now: a file OpenCV opens but cannot decode fails here, clearly.
-        ok, first = capture.read()
+        ok, first = self.capture.read()
         if not ok or first is None:
-            capture.release()
-            raise UnreadableInputError(name, "no decodable frames (zero-length, truncated or unsupported codec)")
-        capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-        if capture.get(cv2.CAP_PROP_POS_FRAMES) != 0:  # seeking back failed: reopen instead
-            capture.release()
-            reopened = connect()
+            self.capture.release()
+            raise UnreadableInputError(self.name, "no decodable frames (zero-length, truncated or unsupported codec)")
+        self.capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        if self.capture.get(cv2.CAP_PROP_POS_FRAMES) != 0:  # seeking back failed: reopen instead
+            self.capture.release()
+            reopened = self._connect()
             if reopened is None:
-                raise UnreadableInputError(name, "cannot reopen video")
-            state["capture"] = reopened
+                raise UnreadableInputError(self.name, "cannot reopen video")
+            self.capture = reopened
 
-    def read_raw() -> Iterator[tuple[np.ndarray | None, float | None]]:
+    def release(self) -> None:
+        self.capture.release()
+
+    def frames(self) -> Iterator[tuple[np.ndarray | None, float | None]]:
+        """``(image or None for a frame that failed, timestamp_s or None)`` until the end."""
         failures_in_row = 0
-        attempts_left = options.reconnect_attempts
+        attempts_left = self.options.reconnect_attempts
         index = 0
         while True:
-            current = state["capture"]
-            ok, image = current.read()
+            ok, image = self.capture.read()
             if ok and image is not None:
                 failures_in_row = 0
-                attempts_left = options.reconnect_attempts
-                milliseconds = current.get(cv2.CAP_PROP_POS_MSEC)
-                stats.frames_decoded += 1
+                attempts_left = self.options.reconnect_attempts
+                milliseconds = self.capture.get(cv2.CAP_PROP_POS_MSEC)
+                self.stats.frames_decoded += 1
                 index += 1
                 yield (to_bgr8(image), milliseconds / 1000.0 if milliseconds and milliseconds > 0 else None)
                 continue
-            if is_live:
-                if attempts_left <= 0:
-                    stats.stopped_reason = f"stream dropped; gave up after {options.reconnect_attempts} reconnects"
-                    logger.warning("%s: %s", name, stats.stopped_reason)
+            if self.is_live:
+                if not self._reconnect(attempts_left):
                     return
-                delay = options.reconnect_backoff_s * 2 ** (options.reconnect_attempts - attempts_left)
                 attempts_left -= 1
-                stats.reconnects += 1
-                logger.warning("%s: stream dropped, reconnecting in %.1fs", name, delay)
-                time.sleep(delay)
-                current.release()
-                state["capture"] = connect() or current
                 continue
-            if frame_count is not None and index < frame_count and failures_in_row < _MAX_CONSECUTIVE_FAILURES:
-                # A frame that fails to decode before the known end: skip it and go on.
-                failures_in_row += 1
-                stats.frames_failed += 1
-                stats.failures.append(f"frame {index} failed to decode")
-                index += 1
-                yield (None, None)
-                continue
-            if frame_count is not None and index < frame_count:
-                stats.stopped_reason = f"file ends early: {index} of {frame_count} frames readable"
-                logger.warning("%s: %s", name, stats.stopped_reason)
+            if self.frame_count is not None and index < self.frame_count:
+                if failures_in_row < _MAX_CONSECUTIVE_FAILURES:
+                    # A frame that fails to decode before the known end: skip it and go on.
+                    failures_in_row += 1
+                    self.stats.frames_failed += 1
+                    self.stats.failures.append(f"frame {index} failed to decode")
+                    index += 1
+                    yield (None, None)
+                    continue
+                self.stats.stopped_reason = f"file ends early: {index} of {self.frame_count} frames readable"
+                logger.warning("%s: %s", self.name, self.stats.stopped_reason)
             return
 
-    return VideoSource(
-        name, stem, fps, frame_count, is_live, read_raw, options, stats, release=lambda: state["capture"].release()
-    )
+    def _reconnect(self, attempts_left: int) -> bool:
+        """Waits and reconnects to a dropped stream; False once the attempts are used up."""
+        options = self.options
+        if attempts_left <= 0:
+            self.stats.stopped_reason = f"stream dropped; gave up after {options.reconnect_attempts} reconnects"
+            logger.warning("%s: %s", self.name, self.stats.stopped_reason)
+            return False
+        delay = options.reconnect_backoff_s * 2 ** (options.reconnect_attempts - attempts_left)
+        self.stats.reconnects += 1
+        logger.warning("%s: stream dropped, reconnecting in %.1fs", self.name, delay)
+        time.sleep(delay)
+        self.capture.release()
+        self.capture = self._connect() or self.capture
+        return True
 
 
 def _open_folder(folder: Path, options: ReadOptions) -> VideoSource:

@@ -103,11 +103,8 @@ class HandLandmarker:
         square 1.5x the box, the most confident reading wins, then a second pass runs on the
         ROI its own points give (as on a tracked frame).
 
-        Measured with ``bench/bench_hands.py`` (close-up, full-frame and small turned hands):
-        each alternative tied or lost on the pooled PCK@0.2 -- eight orientations, a 1.25x,
-        1.75x or 2x square, no or two refinement passes, choosing by the refined reading's
-        presence or by first / second pass agreement, the palm detector or the re-crop model to
-        set the ROI, rotation or mirror test-time averaging of the last pass, the lite model."""
+        Alternatives measured with ``bench/bench_hands.py`` tied or lost
+        (docs/benchmarks.md#tried-and-rejected)."""
         x, y, width, height = (float(v) for v in box_xywh)
         side = _BOX_SCALE * max(width, height, 1.0)
         readings = [

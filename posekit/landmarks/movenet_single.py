@@ -53,23 +53,18 @@ class SizeSwitchedSinglePose:
     ``max_large`` of them per image (the largest); a person alone in the image gets ``alone``
     (Thunder at a 192 px input) whatever their size.
 
-    A cost rule, not a free lunch: Thunder reads people of every size better (measured on the
-    dev images at 1, 0.5 and 0.3 scale: about +0.1 AP each time), at 4x Lightning's time. Large
+    A cost rule, not a free lunch: Thunder reads people of every size better, at several times
+    Lightning's time (docs/benchmarks.md#keypoint-model-by-size). Large
     people are usually few in a frame (someone near the camera), small ones many (a street, a
     crowd), so spending Thunder on the large ones raises accuracy where a frame can afford it
     and keeps a crowd of far people at Lightning's speed; the cap bounds a frame's cost when many
-    people are near. 4, measured on ``bench/bench_video.py``'s 30 walker sequences (four people
-    240-260 px tall) and its four 10-fps ones: MOTA / AP 0.789 / 0.597 and 0.872 / 0.768 with 3,
-    0.796 / 0.602 and 0.872 / 0.770 with 4, 0.795 / 0.599 and 0.848 / 0.760 with 6 (the 5-person
-    sequence loses); 2 lost 0.03 AP on the 5-person one.
+    people are near. The cap of 4 was the best of 2, 3, 4 and 6 on ``bench/bench_video.py``'s
+    walker and 10-fps sequences (docs/benchmarks.md#keypoint-model-by-size).
 
     One person alone is the real-time single-user case (a webcam, a fitness or physio video),
-    where the frame's cost is that one call: Thunder at 192 px takes about 60 % of Thunder's
-    time and reads a lone person almost as well (mean OKS on ``bench_video.py``'s 36 lone-person
-    clips, 130-400 px tall: 0.805, Thunder 0.823, Lightning 0.773). It is not used with others
-    around: in place of Thunder for every large person it cut the 30-fps walkers' keypoint AP
-    from 0.63 to 0.59 (people 240-260 px tall lose detail at 192), and for people whose crop is
-    192-256 px only, to 0.58.
+    where the frame's cost is that one call: Thunder at 192 px is faster than Thunder and reads
+    a lone person almost as well. It is not used with others around, where people 240-260 px
+    tall lose detail at 192 (docs/benchmarks.md#keypoint-model-by-size).
     """
 
     def __init__(

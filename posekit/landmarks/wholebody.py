@@ -138,8 +138,8 @@ class WholeBodyLandmarker:
         )
         if self._faces is not None:
             # Holistic's order: the face detector searches around the body's face points first
-            # (they can sit a face-height off on small, turned or covered faces); measured on the
-            # COCO-WholeBody dev faces: face AP 0.68 this way, 0.50 with the mesh placed directly.
+            # (they can sit a face-height off on small, turned or covered faces); the mesh placed
+            # directly reads these faces worse (docs/benchmarks.md#whole-body).
             found = self._faces(image_rgb, roi.scaled(1.5))
             if len(found):
                 return self._face.refined(image_rgb, found.rois[0])

@@ -5,8 +5,8 @@
   for near and far people, as MediaPipe scales its landmark filter by the object size. A point
   counts as at least as fast as the whole person (the tracker's velocity): the filter's own speed
   estimate starts at zero, so without it a track that starts on someone walking trails them for
-  its first frames (keypoint AP on bench_video's 30-fps walkers: 0.629 unsmoothed, 0.615 with
-  the filter alone, 0.622 with the body's speed; vtest jitter 0.1078 / 0.1020 / 0.1026).
+  its first frames (the body's speed recovers most of the keypoint AP the filter alone loses on
+  walkers, at the same jitter: docs/benchmarks.md#smoothing).
 * Offline, for files: :func:`rts_smooth`, a Rauch-Tung-Striebel smoother on a constant-velocity
   model. It runs forward then backward, so it has no lag, and it bridges frames where a point
   was missing.

@@ -59,7 +59,8 @@ class TrackerOptions:
       much of the track's recent past: robust to the box wobbling with the pose (at 30 fps a
       10 px jump between two frames is 300 px/s), and the same at any frame rate. Not to the box
       shrinking to the part left visible when someone walks in front: that moves the centre
-      (the points' shifts instead were measured and not kept: see the README's video section).
+      (the points' median shift instead was measured and not kept:
+      docs/benchmarks.md#tried-and-rejected).
     """
 
     match_threshold: float = 0.2
@@ -188,96 +189,95 @@ class PoseTracker:
     def update(self, poses: Poses, time_s: float, image_bgr: np.ndarray | None = None) -> Poses:
         """``poses`` of the frame at ``time_s`` with ``track_id`` set; people whose track is not
         yet confirmed are left out."""
-        options = self.options
         first_frame = self._frames_seen == 0
         self._frames_seen += 1
-        points = poses.keypoints_in(COCO17)
-        xy = np.nan_to_num(points.xy.astype(np.float64), nan=0.0)
-        confidence = points.confidence.astype(np.float64)
-        boxes = np.concatenate([poses.bbox_xywh[:, :2], poses.bbox_xywh[:, :2] + poses.bbox_xywh[:, 2:]], axis=1)
+        people = _FramePeople.of(poses, image_bgr)
         assigned: dict[int, Track] = {}
-
-        # 1-2. Live tracks, by pose and box overlap with their predicted position.
-        live = self.live_tracks
-        if live and len(poses):
-            similarity = self._motion_similarity(live, time_s, xy, boxes)
-            rows, cols, _, _ = match(1.0 - similarity, 1.0 - options.match_threshold)
-            for row, col in zip(rows, cols, strict=True):
-                assigned[int(col)] = live[row]
-
-        # 3a. Recently lost tracks, by pose and box overlap as in step 2 (as ByteTrack keeps lost
-        # tracks in its matching): a person missed for a few frames reappears about where the
-        # track's motion says, even when no clean view of them was ever had for appearance.
-        unmatched = [i for i in range(len(poses)) if i not in assigned]
-        recent = [t for t in self.lost_tracks if time_s - t.time_s <= options.max_gap_for_motion_s]
-        if recent and unmatched:
-            similarity = self._motion_similarity(recent, time_s, xy[unmatched], boxes[unmatched])
-            rows, cols, _, _ = match(1.0 - similarity, 1.0 - options.match_threshold)
-            for row, col in zip(rows, cols, strict=True):
-                self._revive(recent[row], time_s)
-                assigned[unmatched[col]] = recent[row]
-
-        # 3b. Lost tracks, by appearance, where the person could have walked since.
-        unmatched = [i for i in range(len(poses)) if i not in assigned]
-        cache: dict[int, np.ndarray | None] = {}
-
-        def appearance_of(i: int) -> np.ndarray | None:
-            if image_bgr is None:
-                return None
-            if i not in cache:
-                cache[i] = torso_appearance(image_bgr, xy[i], confidence[i])
-            return cache[i]
-
-        lost = [t for t in self.lost_tracks if t.appearance is not None]
-        if lost and unmatched:
-            cost = np.ones((len(lost), len(unmatched)))
-            for r, track in enumerate(lost):
-                elapsed = time_s - track.time_s
-                reach = track.height_px * (0.5 + options.max_speed * elapsed)
-                predicted_box = track.predicted(time_s)[1]
-                predicted_centre = (predicted_box[:2] + predicted_box[2:]) / 2
-                for c, i in enumerate(unmatched):
-                    centre = (boxes[i, :2] + boxes[i, 2:]) / 2
-                    if np.linalg.norm(centre - predicted_centre) > reach:
-                        continue
-                    candidate = appearance_of(i)
-                    if candidate is None:
-                        continue
-                    assert track.appearance is not None
-                    cost[r, c] = 1.0 - appearance_similarity(track.appearance, candidate)
-            rows, cols, _, _ = match(cost, 1.0 - options.reid_threshold)
-            for row, col in zip(rows, cols, strict=True):
-                self._revive(lost[row], time_s)
-                lost[row].velocity_xy = np.zeros(2)  # after a long gap the old velocity means nothing
-                lost[row].centre_history = []
-                assigned[unmatched[col]] = lost[row]
-
-        # Update matched tracks.
+        self._match_by_motion(self.live_tracks, people, time_s, assigned, revive=False)
+        # Recently lost tracks by pose and box overlap too (as ByteTrack keeps lost tracks in its
+        # matching): a person missed for a few frames reappears about where the track's motion
+        # says, even when no clean view of them was ever had for appearance.
+        recent = [t for t in self.lost_tracks if time_s - t.time_s <= self.options.max_gap_for_motion_s]
+        self._match_by_motion(recent, people, time_s, assigned, revive=True)
+        self._match_by_appearance(people, time_s, assigned)
         for i, track in assigned.items():
             # Appearance is learnt every few frames: clothes do not change from frame to frame.
             learn = track.appearance is None or track.hits % APPEARANCE_EVERY == 0
-            self._observe(track, xy[i], confidence[i], boxes[i], time_s, appearance_of(i) if learn else None, boxes, i)
+            appearance = people.appearance(i) if learn else None
+            self._observe(
+                track, people.xy[i], people.confidence[i], people.boxes[i], time_s, appearance, people.boxes, i
+            )
+        self._start_tracks(people, time_s, assigned, first_frame)
+        self._age_unmatched({t.track_id for t in assigned.values()}, time_s)
+        # Every input person's track (tentative ones too), for callers keeping per-track state.
+        self.last_track_ids = np.array([assigned[i].track_id for i in range(len(poses))], dtype=np.int64)
+        reported = [i for i in range(len(poses)) if assigned[i].state is TrackState.CONFIRMED]
+        ids = np.array([assigned[i].track_id for i in reported], dtype=np.int64)
+        return poses[np.array(reported, dtype=np.int64)].with_track_ids(ids)
 
-        # 4. New tentative tracks.
-        for i in range(len(poses)):
+    def _match_by_motion(
+        self, tracks: list[Track], people: _FramePeople, time_s: float, assigned: dict[int, Track], revive: bool
+    ) -> None:
+        """Steps 1-3a: people not yet assigned, matched to ``tracks`` by pose and box overlap with
+        each track's predicted position."""
+        unmatched = [i for i in range(len(people)) if i not in assigned]
+        if not tracks or not unmatched:
+            return
+        similarity = self._motion_similarity(tracks, time_s, people.xy[unmatched], people.boxes[unmatched])
+        rows, cols, _, _ = match(1.0 - similarity, 1.0 - self.options.match_threshold)
+        for row, col in zip(rows, cols, strict=True):
+            if revive:
+                self._revive(tracks[row], time_s)
+            assigned[unmatched[col]] = tracks[row]
+
+    def _match_by_appearance(self, people: _FramePeople, time_s: float, assigned: dict[int, Track]) -> None:
+        """Step 3b: lost tracks, by appearance, where the person could have walked since."""
+        unmatched = [i for i in range(len(people)) if i not in assigned]
+        lost = [t for t in self.lost_tracks if t.appearance is not None]
+        if not lost or not unmatched:
+            return
+        cost = np.ones((len(lost), len(unmatched)))
+        for r, track in enumerate(lost):
+            assert track.appearance is not None
+            reach = track.height_px * (0.5 + self.options.max_speed * (time_s - track.time_s))
+            predicted_box = track.predicted(time_s)[1]
+            predicted_centre = (predicted_box[:2] + predicted_box[2:]) / 2
+            for c, i in enumerate(unmatched):
+                centre = (people.boxes[i, :2] + people.boxes[i, 2:]) / 2
+                if np.linalg.norm(centre - predicted_centre) > reach:
+                    continue
+                candidate = people.appearance(i)
+                if candidate is not None:
+                    cost[r, c] = 1.0 - appearance_similarity(track.appearance, candidate)
+        rows, cols, _, _ = match(cost, 1.0 - self.options.reid_threshold)
+        for row, col in zip(rows, cols, strict=True):
+            self._revive(lost[row], time_s)
+            lost[row].velocity_xy = np.zeros(2)  # after a long gap the old velocity means nothing
+            lost[row].centre_history = []
+            assigned[unmatched[col]] = lost[row]
+
+    def _start_tracks(self, people: _FramePeople, time_s: float, assigned: dict[int, Track], first_frame: bool) -> None:
+        """Step 4: a new tentative track for every person still unassigned."""
+        for i in range(len(people)):
             if i in assigned:
                 continue
+            confirmed = first_frame or self.options.min_hits <= 1
             track = Track(
                 track_id=self._next_id,
-                state=TrackState.CONFIRMED if first_frame or options.min_hits <= 1 else TrackState.TENTATIVE,
-                keypoints_xy=xy[i].copy(),
-                keypoints_confidence=confidence[i].copy(),
-                box_xyxy=boxes[i].copy(),
+                state=TrackState.CONFIRMED if confirmed else TrackState.TENTATIVE,
+                keypoints_xy=people.xy[i].copy(),
+                keypoints_confidence=people.confidence[i].copy(),
+                box_xyxy=people.boxes[i].copy(),
                 time_s=time_s,
-                appearance=appearance_of(i),
+                appearance=people.appearance(i),
             )
             self._next_id += 1
             self.tracks_started += 1
             self.tracks.append(track)
             assigned[i] = track
 
-        # 5. Tracks nobody matched: lost (or removed when never confirmed or gone too long).
-        matched_ids = {t.track_id for t in assigned.values()}
+    def _age_unmatched(self, matched_ids: set[int], time_s: float) -> None:
+        """Step 5: tracks nobody matched are lost, or removed when never confirmed or gone too long."""
         for track in self.tracks:
             if track.track_id in matched_ids:
                 continue
@@ -286,15 +286,9 @@ class PoseTracker:
             elif track.state is TrackState.CONFIRMED:
                 track.state = TrackState.LOST
                 track.lost_since_s = time_s
-            elif track.state is TrackState.LOST and time_s - track.time_s > options.max_lost_s:
+            elif track.state is TrackState.LOST and time_s - track.time_s > self.options.max_lost_s:
                 track.state = TrackState.REMOVED
         self.tracks = [t for t in self.tracks if t.state is not TrackState.REMOVED]
-
-        # Every input person's track (tentative ones too), for callers keeping per-track state.
-        self.last_track_ids = np.array([assigned[i].track_id for i in range(len(poses))], dtype=np.int64)
-        reported = [i for i in range(len(poses)) if assigned[i].state is TrackState.CONFIRMED]
-        ids = np.array([assigned[i].track_id for i in reported], dtype=np.int64)
-        return poses[np.array(reported, dtype=np.int64)].with_track_ids(ids)
 
     def _motion_similarity(self, tracks: list[Track], time_s: float, xy: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """``(tracks, people)`` pose and box similarity against each track's predicted position."""
@@ -344,3 +338,32 @@ class PoseTracker:
             overlap = box_iou_xyxy(box[None], others).max() if len(others) else 0.0
             if overlap < 0.05:
                 track.appearance = appearance if track.appearance is None else 0.8 * track.appearance + 0.2 * appearance
+
+
+@dataclass
+class _FramePeople:
+    """One frame's people as the tracker compares them: COCO-17 points (NaN as 0), boxes x0, y0,
+    x1, y1, and each person's torso appearance, computed once and only when asked."""
+
+    xy: np.ndarray
+    confidence: np.ndarray
+    boxes: np.ndarray
+    image_bgr: np.ndarray | None
+    _appearances: dict[int, np.ndarray | None] = field(default_factory=dict)
+
+    @staticmethod
+    def of(poses: Poses, image_bgr: np.ndarray | None) -> _FramePeople:
+        points = poses.keypoints_in(COCO17)
+        boxes = np.concatenate([poses.bbox_xywh[:, :2], poses.bbox_xywh[:, :2] + poses.bbox_xywh[:, 2:]], axis=1)
+        xy = np.nan_to_num(points.xy.astype(np.float64), nan=0.0)
+        return _FramePeople(xy, points.confidence.astype(np.float64), boxes, image_bgr)
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    def appearance(self, i: int) -> np.ndarray | None:
+        if self.image_bgr is None:
+            return None
+        if i not in self._appearances:
+            self._appearances[i] = torso_appearance(self.image_bgr, self.xy[i], self.confidence[i])
+        return self._appearances[i]

@@ -15,7 +15,7 @@ Smoothing = Literal["online", "offline", "none"]
 
 def _video_estimator_defaults() -> EstimatorOptions:
     # Lightning for far people, Thunder for near ones, no BlazePose: real time with several people
-    # on 2 cores; see the README table.
+    # on 2 cores; see docs/benchmarks.md#video-speed.
     # No palm search for unsure hands: in video, a hand found once is followed by its own ROI.
     return EstimatorOptions(keypoint_model="auto", landmark_model="none", hand_search=False)
 
@@ -38,8 +38,8 @@ class VideoOptions:
       has left (or the ROI slid off them); ``new_track_score``: what a newly detected person
       needs to be reported.
     * ``roi_smoothing``: share of last frame's crop (moved by the track's velocity) blended into
-      a propagated crop; 0 uses this frame's keypoints alone (measured: 0.3 adds 0.005-0.015 AP
-      on the synthetic sequences of ``bench/bench_video.py``, 0.5 loses on one).
+      a propagated crop; 0 uses this frame's keypoints alone (0.3 chosen on the synthetic
+      sequences of ``bench/bench_video.py``: docs/benchmarks.md#tracking).
     * ``follow_lost_s``: how long a lost person's ROI keeps moving with their last velocity (one
       keypoint-model call per frame each), so someone who walked behind another person is
       found again the frame they reappear; 0: lost people wait for the detector.
@@ -76,8 +76,8 @@ class VideoOptions:
         if self.estimator.detector == "movenet" and self.estimator.keypoint_model == "none" and self.propagate:
             raise UsageError("ROI propagation needs a per-person model: keypoint_model thunder, lightning or auto")
         if self.estimator.landmark_model == "auto":
-            # Per frame, BlazePose heavy (the image default with whole_body) costs ~30 ms more per
-            # person than full: video takes full unless asked.
+            # Per frame, BlazePose heavy (the image default with whole_body) costs several times
+            # full's time per person (docs/benchmarks.md#model-times): video takes full unless asked.
             object.__setattr__(self, "estimator", replace(self.estimator, landmark_model="full"))
 
 

@@ -196,7 +196,7 @@ def test_wholebody_results_use_the_annotation_files_fields():
     (result,) = poses_to_wholebody_results(poses, image_id=7)
     sizes = {f: len(result[f]) // 3 for f in ("keypoints", "foot_kpts", "face_kpts", "lefthand_kpts", "righthand_kpts")}
     assert sizes == {"keypoints": 17, "foot_kpts": 6, "face_kpts": 68, "lefthand_kpts": 21, "righthand_kpts": 21}
-    assert result["keypoints"] == poses.to_coco(7)[0]["keypoints"]
+    assert result["keypoints"] == poses_to_coco(poses, 7)[0]["keypoints"]
     assert all(v > 0 for v in result["foot_kpts"][2::3])  # feet from BlazePose
     assert set(result["face_kpts"]) == {0.0}  # no face estimated: 0, 0, 0, never a guessed place
     assert result["image_id"] == 7 and result["bbox"] == [10.0, 20.0, 100.0, 200.0]

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from posekit.errors import ImageTooLargeError, UnreadableInputError
+from posekit.errors import ImageTooLargeError, InputError, UnreadableInputError
 from posekit.io import images as images_module
 from posekit.io.images import decode_image, find_images, image_size_from_header, read_image
 from tests.conftest import IMAGES
@@ -89,9 +89,15 @@ def test_grayscale_rgba_and_16bit_become_bgr8(tmp_path):
 
 
 def test_16bit_is_scaled_not_clipped(tmp_path):
-    levels = np.array([[0, 257, 32768, 65535]], dtype=np.uint16)
+    levels = np.array([[0, 257, 32768, 65535]] * 2, dtype=np.uint16)
     cv2.imwrite(str(tmp_path / "levels.png"), levels)
     np.testing.assert_array_equal(read_image(tmp_path / "levels.png")[0, :, 0], [0, 1, 128, 255])
+
+
+def test_an_image_too_small_to_hold_a_person_is_an_input_error_naming_the_file(tmp_path):
+    cv2.imwrite(str(tmp_path / "dot.png"), np.zeros((1, 1, 3), np.uint8))
+    with pytest.raises(InputError, match=r"dot\.png: image of 1x1 pixels is too small"):
+        read_image(tmp_path / "dot.png")
 
 
 def test_exif_orientation_is_applied():
