@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from posekit import __version__
-from posekit.cli import batch, demo, evaluate, evaluate_track, predict, serve, track, triangulate
+from posekit.cli import batch, calibrate, demo, eval3d, evaluate, evaluate_track, predict, serve, track, triangulate
 
 COMMANDS = {
     "predict": predict,
@@ -22,6 +22,8 @@ COMMANDS = {
     "demo": demo,
     "serve": serve,
     "triangulate": triangulate,
+    "calibrate": calibrate,
+    "eval-3d": eval3d,
     "batch": batch,
 }
 
