@@ -83,9 +83,7 @@ class Browser:
                 return dict(message.get("result", {}))
 
     def evaluate(self, expression: str, timeout_s: float = 30.0) -> Any:
-        result = self.call(
-            "Runtime.evaluate", timeout_s, expression=expression, awaitPromise=True, returnByValue=True
-        )
+        result = self.call("Runtime.evaluate", timeout_s, expression=expression, awaitPromise=True, returnByValue=True)
         if "exceptionDetails" in result:
             raise RuntimeError(f"page error: {result['exceptionDetails']}")
         return result["result"].get("value")

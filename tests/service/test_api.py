@@ -53,7 +53,9 @@ def test_raw_body_and_multipart_give_the_same_people(client: TestClient) -> None
 
 
 def test_query_options_reach_the_models(client: TestClient) -> None:
-    answer = client.post("/v1/poses?whole_body=true&min_score=0.2", content=JPEG, headers={"content-type": "image/jpeg"})
+    answer = client.post(
+        "/v1/poses?whole_body=true&min_score=0.2", content=JPEG, headers={"content-type": "image/jpeg"}
+    )
     assert answer.status_code == 200
     people = answer.json()["people"]
     assert people and all(p["score"] >= 0.2 for p in people)
@@ -85,7 +87,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "body", "content_type", "status", "words"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("name", "body", "content_type", "status", "words"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS]
+)
 def test_bad_images_get_their_status_and_one_line(
     client: TestClient, name: str, body: bytes, content_type: str, status: int, words: str
 ) -> None:

@@ -164,3 +164,19 @@ def test_stream_survives_bad_frames_and_bad_timestamps(client: TestClient) -> No
 def test_stream_refuses_bad_options(client: TestClient) -> None:
     with pytest.raises(Exception), client.websocket_connect("/v1/stream?keypoints=huge"):  # noqa: B017, PT011
         pass
+
+
+def test_a_job_whose_upload_is_gone_is_failed_with_the_reason_at_start(tmp_path) -> None:
+    from posekit.batch import Ledger, WorkItem
+    from posekit.service.jobs import JobManager
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    job_id = "x" * 24
+    ledger.add([WorkItem(item_id=job_id, source=str(tmp_path / "uploads" / f"{job_id}.video"), task="track")])
+    ledger.mark_running(job_id)  # as a server killed mid-job leaves it
+    manager = JobManager(tmp_path, workers=1, max_jobs=4, timeout_s=60)
+    try:
+        entry = manager.get(job_id)
+        assert entry is not None and entry.state == "failed" and "upload it again" in (entry.error or "")
+    finally:
+        manager.close()
