@@ -9,13 +9,14 @@ so a request and a command with the same options run the same models.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from posekit import EstimatorOptions, VideoOptions
-from posekit.cli.options import options_from_args
-from posekit.cli.track import video_options_from_args
+from posekit.cli.options import add_estimator_arguments, options_from_args
+from posekit.cli.track import add_model_and_tracking_arguments, video_options_from_args
 
 _IMAGE = EstimatorOptions()
 _VIDEO = VideoOptions()
@@ -26,11 +27,22 @@ LandmarkModel = Literal["auto", "lite", "full", "heavy", "none"]
 HandModel = Literal["lite", "full"]
 
 
+def _cli_defaults(add_arguments: Callable[[argparse.ArgumentParser], None]) -> dict[str, Any]:
+    """The defaults of the command's own flags, so a flag the API does not expose keeps the CLI's."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    return vars(parser.parse_args([]))
+
+
+_IMAGE_ARGS = _cli_defaults(add_estimator_arguments)
+_VIDEO_ARGS = {**_cli_defaults(add_model_and_tracking_arguments), "smooth": _VIDEO.smoothing}
+
+
 class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    def as_args(self, threads: int) -> argparse.Namespace:
-        return argparse.Namespace(**self.model_dump(), threads=threads)
+    def as_args(self, threads: int, base: dict[str, Any], exclude: set[str] | None = None) -> argparse.Namespace:
+        return argparse.Namespace(**{**base, **self.model_dump(exclude=exclude), "threads": threads})
 
 
 class PoseQuery(_Options):
@@ -50,7 +62,7 @@ class PoseQuery(_Options):
 
     def estimator_options(self, threads: int) -> EstimatorOptions:
         # The answer is a JSON-lines record, which carries BlazePose's 33 when they ran.
-        return options_from_args(self.as_args(threads), output_needs_landmarks=True)
+        return options_from_args(self.as_args(threads, _IMAGE_ARGS), output_needs_landmarks=True)
 
 
 class StreamQuery(_Options):
@@ -68,17 +80,7 @@ class StreamQuery(_Options):
     exercise: str | None = Field(default="auto", max_length=64, description="exercise to count, or auto")
 
     def video_options(self, threads: int) -> VideoOptions:
-        fields = self.model_dump(exclude={"analysis", "exercise"})
-        args = argparse.Namespace(
-            **fields,
-            threads=threads,
-            no_propagate=False,
-            no_look_behind=False,
-            redetect=_VIDEO.redetect_interval_s,
-            max_lost=_VIDEO.tracker.max_lost_s,
-            smooth="online",
-        )
-        return video_options_from_args(args)
+        return video_options_from_args(self.as_args(threads, _VIDEO_ARGS, {"analysis", "exercise"}))
 
 
 class JobQuery(_Options):
@@ -115,10 +117,8 @@ class JobQuery(_Options):
 
     def video_options(self, threads: int) -> VideoOptions:
         """Checks the options as ``posekit track`` would (raises UsageError)."""
-        fields = self.model_dump(
-            exclude={"task", "start", "end", "max_frames", "stride", "exercise", "angles", "render"}
-        )
-        return video_options_from_args(argparse.Namespace(**fields, threads=threads))
+        track_only = {"task", "start", "end", "max_frames", "stride", "exercise", "angles", "render"}
+        return video_options_from_args(self.as_args(threads, _VIDEO_ARGS, track_only))
 
     def item_options(self) -> dict[str, Any]:
         """The options given, as the batch engine's work item carries them."""

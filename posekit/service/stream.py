@@ -40,7 +40,7 @@ CLOSE_TRY_LATER = 1013
 
 def analysis_available() -> bool:
     try:
-        from posekit.analysis import LiveAnalyzer  # noqa: F401
+        from posekit.analysis import LiveAnalyzer  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
     except ImportError:
         return False
     return True
@@ -94,7 +94,7 @@ class StreamSession:
 def _make_analyzer(query: StreamQuery) -> Any:
     if not query.analysis or not analysis_available():
         return None
-    from posekit.analysis import LiveAnalyzer
+    from posekit.analysis import LiveAnalyzer  # type: ignore[attr-defined,unused-ignore]
 
     return LiveAnalyzer(exercise=query.exercise)
 

@@ -10,7 +10,7 @@ import cv2
 import pytest
 
 from tests.service.cdp import browser, chromium_available, write_y4m
-from tests.service.conftest import DEMO_IMAGE, TREADMILL, free_port, live_server
+from tests.service.conftest import DEMO_IMAGE, DEMO_VIDEO, TREADMILL, free_port, live_server
 
 pytestmark = pytest.mark.skipif(not chromium_available(), reason="needs /usr/bin/chromium")
 
@@ -58,6 +58,23 @@ def test_page_draws_the_skeleton_of_an_uploaded_image(tmp_path: Path) -> None:
     assert len(found["people"]) >= 1
     assert max(found["people"]) > 300  # skeleton lines drawn over the person
     assert found["corner"] == 0  # and not over the empty corner
+
+
+def test_page_runs_a_video_job_and_plays_it_with_skeletons(tmp_path: Path) -> None:
+    with (
+        live_server(tmp_path / "data") as server,
+        browser(free_port(), "--autoplay-policy=no-user-gesture-required") as page,
+    ):
+        page.navigate(server.url + "/")
+        page.set_file("#file-input", DEMO_VIDEO)
+        # Chromium cannot decode this clip's MPEG-4 part 2: the page then plays the skeletons alone.
+        page.wait_for("document.getElementById('status').textContent.includes('frames tracked')", timeout_s=90)
+        page.wait_for("document.querySelectorAll('#people tr').length > 1", timeout_s=20)
+        links = page.evaluate("[...document.querySelectorAll('#downloads a')].map((a) => a.textContent)")
+        size = page.evaluate("[document.getElementById('view').width, document.getElementById('view').height]")
+        page.screenshot(_artifact_dir(tmp_path) / "page_video.png")
+    assert size == [768, 576]
+    assert any(name.endswith(".jsonl") for name in links) and "everything (zip)" in links
 
 
 def test_webcam_mode_streams_frames_and_gets_tracked_people_back(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from posekit import ReadOptions, VideoPoseEstimator, open_source
 from posekit.io.formats import poses_to_record
+from posekit.service.stream import analysis_available
 from tests.service.conftest import DEMO_VIDEO, TREADMILL, wait_for_job
 
 pytest.importorskip("posekit.batch")
@@ -22,7 +23,7 @@ VIDEO = DEMO_VIDEO.read_bytes()
 
 def _analysis_installed() -> bool:
     try:
-        import posekit.analysis  # noqa: F401
+        from posekit.analysis import AnalysisOptions, run_analysis  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
     except ImportError:
         return False
     return True
@@ -124,7 +125,7 @@ def test_stream_tracks_the_person_across_frames(client: TestClient) -> None:
     frames = _jpeg_frames(30)
     with client.websocket_connect("/v1/stream") as socket:
         hello = socket.receive_json()
-        assert hello["type"] == "hello" and hello["analysis"] == _analysis_installed()
+        assert hello["type"] == "hello" and hello["analysis"] == analysis_available()
         answers = []
         for index, frame in enumerate(frames):
             socket.send_text(json.dumps({"timestamp_s": index / 30}))
@@ -135,7 +136,7 @@ def test_stream_tracks_the_person_across_frames(client: TestClient) -> None:
     ids = [p["track_id"] for a in answers for p in a["people"]]
     main_id = max(set(ids), key=ids.count)
     assert sum(main_id in [p["track_id"] for p in a["people"]] for a in answers) >= 27  # one id held throughout
-    if _analysis_installed():
+    if analysis_available():
         assert str(main_id) in answers[-1]["analysis"]
 
 

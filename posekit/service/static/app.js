@@ -177,7 +177,12 @@ async function runVideo(file) {
 
 async function playWithSkeletons(file, frames) {
   video.src = URL.createObjectURL(file);
-  await new Promise((resolve) => { video.onloadeddata = resolve; });
+  const playable = await new Promise((resolve) => {
+    video.onloadeddata = () => resolve(true);
+    video.onerror = () => resolve(false);
+    setTimeout(() => resolve(false), 5000);
+  });
+  if (!playable) { playSkeletonsOnly(frames); return; }
   view.width = video.videoWidth;
   view.height = video.videoHeight;
   const frameAt = (t) => {
@@ -195,6 +200,27 @@ async function playWithSkeletons(file, frames) {
   video.onseeked = paint;
   video.loop = true;
   await video.play().catch(() => paint());
+}
+
+// The browser cannot decode this video (e.g. MPEG-4 part 2): the skeletons alone, at the video's pace.
+function playSkeletonsOnly(frames) {
+  setStatus(`${frames.length} frames tracked; this browser cannot play the video itself: skeletons only.`);
+  const [height, width] = frames[0].image_size;
+  view.width = width;
+  view.height = height;
+  const started = performance.now();
+  const duration = frames[frames.length - 1].timestamp_s + 0.1;
+  const paint = async () => {
+    const t = ((performance.now() - started) / 1000) % duration;
+    let record = frames[0];
+    for (const f of frames) { if (f.timestamp_s <= t) record = f; else break; }
+    ctx.fillStyle = "#222";
+    ctx.fillRect(0, 0, width, height);
+    await drawPeople(record);
+    showPeople(record);
+    if (!live) requestAnimationFrame(paint);
+  };
+  requestAnimationFrame(paint);
 }
 
 // --- webcam: frames over the WebSocket, one in flight ------------------------------------------
