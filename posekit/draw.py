@@ -130,8 +130,7 @@ def _draw_person(canvas: np.ndarray, points: Keypoints, person: int, min_confide
     scale = _scale(canvas)
     if shown.sum() >= 2:
         # A small person far away gets finer strokes, so their skeleton does not become a blob.
-        extent = float(np.ptp(xy[shown], axis=0).max())
-        scale = min(scale, max(extent / _PERSON_REFERENCE_PX, 0.4))
+        scale = _person_scale(canvas, float(np.ptp(xy[shown], axis=0).max()))
     styles = point_styles(points.schema)
     for a, b in points.schema.edges:
         if shown[a] and shown[b]:
@@ -162,24 +161,49 @@ def draw_keypoints(image_bgr: np.ndarray, points: Keypoints, *, min_confidence: 
     return canvas
 
 
-def _label(canvas: np.ndarray, text: str, bottom_left: tuple[int, int]) -> None:
-    scale = _scale(canvas)
-    font_scale = max(0.4, 0.5 * scale)
-    thickness = max(1, round(scale))
+def _person_scale(canvas: np.ndarray, height_px: float) -> float:
+    """Stroke and text scale for one person: the image's, but smaller for a small person, so a
+    crowd of far people stays legible."""
+    return min(_scale(canvas), max(height_px / _PERSON_REFERENCE_PX, 0.4))
+
+
+def _label(
+    canvas: np.ndarray,
+    text: str,
+    box_xyxy: tuple[float, float, float, float],
+    scale: float,
+    placed: list[tuple[int, int, int, int]],
+) -> None:
+    """The label above the box, else inside its top, else below it: wherever it does not cover
+    a label already drawn (``placed``, which it joins); left out when every place is taken."""
     font = cv2.FONT_HERSHEY_SIMPLEX
-    # White on a black outline reads on light and dark backgrounds alike.
-    cv2.putText(canvas, text, bottom_left, font, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
-    cv2.putText(canvas, text, bottom_left, font, font_scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    font_scale = max(0.35, 0.5 * scale)
+    thickness = max(1, round(scale))
+    (text_w, text_h), baseline = cv2.getTextSize(text, font, font_scale, thickness + 2)
+    x0, y0, _, y1 = box_xyxy
+    x = int(np.clip(x0, 0, max(canvas.shape[1] - text_w, 0)))
+    for bottom in (y0 - 4, y0 + text_h + 4, y1 + text_h + 4):
+        y = int(np.clip(bottom, text_h, canvas.shape[0] - baseline - 1))
+        rect = (x, y - text_h, x + text_w, y + baseline)
+        if not any(rect[0] < r[2] and r[0] < rect[2] and rect[1] < r[3] and r[1] < rect[3] for r in placed):
+            placed.append(rect)
+            # White on a black outline reads on light and dark backgrounds alike.
+            cv2.putText(canvas, text, (x, y), font, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+            cv2.putText(canvas, text, (x, y), font, font_scale, (255, 255, 255), thickness, cv2.LINE_AA)
+            return
 
 
-def _draw_box_and_label(canvas: np.ndarray, poses: Poses, person: int, draw_boxes: bool) -> None:
+def _draw_box_and_label(
+    canvas: np.ndarray, poses: Poses, person: int, draw_boxes: bool, placed: list[tuple[int, int, int, int]]
+) -> None:
     bbox = poses.bbox_xywh[person]
     if not np.isfinite(bbox).all():
         return
     x, y, w, h = (float(v) for v in bbox)
+    scale = _person_scale(canvas, h)
     if draw_boxes:
         top_left, bottom_right = _fixed_point(np.array([[x, y], [x + w, y + h]]), canvas)
-        thickness = max(1, round(_scale(canvas)))
+        thickness = max(1, round(scale))
         cv2.rectangle(canvas, _point(top_left), _point(bottom_right), _BOX_COLOUR, thickness, cv2.LINE_AA, _SHIFT)
     parts = []
     if poses.track_id is not None:
@@ -187,9 +211,7 @@ def _draw_box_and_label(canvas: np.ndarray, poses: Poses, person: int, draw_boxe
     if draw_boxes:
         parts.append(f"{float(poses.score[person]):.2f}")
     if parts:
-        text_height = round(14 * max(1.0, _scale(canvas)))
-        origin = (int(np.clip(x, 0, canvas.shape[1] - 1)), int(np.clip(y - 4, text_height, canvas.shape[0] - 1)))
-        _label(canvas, " ".join(parts), origin)
+        _label(canvas, " ".join(parts), (x, y, x + w, y + h), scale, placed)
 
 
 def _default_points(poses: Poses) -> list[Keypoints]:
@@ -231,8 +253,9 @@ def draw_poses(
     for points in layers:
         for person in range(len(points)):
             _draw_person(canvas, points, person, min_confidence)
-    for person in range(len(poses)):
-        _draw_box_and_label(canvas, poses, person, draw_boxes)
+    placed: list[tuple[int, int, int, int]] = []
+    for person in range(len(poses)):  # best scored first, so they keep their labels
+        _draw_box_and_label(canvas, poses, person, draw_boxes, placed)
     return canvas
 
 

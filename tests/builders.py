@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -318,3 +319,48 @@ def tip_first(data: dict, *, nested: bool = False) -> dict:
         points = np.array(ann["keypoints"], float).reshape(21, 3)[TIP_FIRST]
         ann["keypoints"] = points.tolist() if nested else points.ravel().tolist()
     return out
+
+
+def crowd_mosaic(
+    sources: list[tuple[dict, Path]], grid: int, size_wh: tuple[int, int] = (1920, 1080), order_seed: int = 0
+) -> tuple[np.ndarray, dict]:
+    """A labelled crowd: labelled images (``(annotations, image folder)``) tiled ``grid x grid``
+    into one picture, each scaled to fit its cell and centred, labels mapped with it. Cells take
+    the images in a seeded order, repeating them when there are fewer images than cells."""
+    import cv2
+
+    cells = [(annotations, folder, image) for annotations, folder in sources for image in annotations["images"]]
+    np.random.default_rng(order_seed).shuffle(cells)
+    width, height = size_wh
+    cell_w, cell_h = width // grid, height // grid
+    canvas = np.full((height, width, 3), 114, np.uint8)
+    labels: list[dict] = []
+    for k in range(grid * grid):
+        annotations, folder, info = cells[k % len(cells)]
+        picture = cv2.imread(str(folder / info["file_name"]))
+        scale = min(cell_w / picture.shape[1], cell_h / picture.shape[0])
+        new_w, new_h = int(picture.shape[1] * scale), int(picture.shape[0] * scale)
+        x0 = (k % grid) * cell_w + (cell_w - new_w) // 2
+        y0 = (k // grid) * cell_h + (cell_h - new_h) // 2
+        canvas[y0 : y0 + new_h, x0 : x0 + new_w] = cv2.resize(picture, (new_w, new_h), interpolation=cv2.INTER_AREA)
+        for label in annotations["annotations"]:
+            if label["image_id"] != info["id"] or label.get("num_keypoints", 1) == 0:
+                continue
+            points = np.array(label["keypoints"], float).reshape(-1, 3)
+            seen = points[:, 2] > 0
+            points[seen, :2] = points[seen, :2] * scale + [x0, y0]
+            x, y, w, h = label["bbox"]
+            labels.append(
+                {
+                    "id": len(labels) + 1,
+                    "image_id": 1,
+                    "category_id": 1,
+                    "keypoints": points.reshape(-1).tolist(),
+                    "num_keypoints": int(seen.sum()),
+                    "bbox": [x * scale + x0, y * scale + y0, w * scale, h * scale],
+                    "area": label["area"] * scale * scale,
+                    "iscrowd": 0,
+                }
+            )
+    image_info = {"id": 1, "file_name": "mosaic.jpg", "width": width, "height": height}
+    return canvas, {"images": [image_info], "annotations": labels, "categories": [{"id": 1, "name": "person"}]}

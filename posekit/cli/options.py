@@ -15,7 +15,8 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
         "--detector",
         choices=["movenet", "blazepose"],
         default=defaults.detector,
-        help="person detector: movenet finds up to 6 people, blazepose mostly one (default: %(default)s)",
+        help="person detector: movenet finds everyone (large images are searched in tiles), blazepose "
+        "mostly one (default: %(default)s)",
     )
     group.add_argument(
         "--keypoints",
@@ -37,7 +38,13 @@ def add_estimator_arguments(parser: argparse.ArgumentParser, defaults: Estimator
         "--min-score",
         type=float,
         default=defaults.min_person_score,
-        help="drop people scoring below this (default: %(default)s)",
+        help="drop people scoring below this; a score is the expected OKS of the pose, 0..1 (default: %(default)s)",
+    )
+    group.add_argument(
+        "--max-people",
+        type=int,
+        default=defaults.max_people,
+        help="at most this many people per image, the best scored (default: %(default)s)",
     )
     group.add_argument("--threads", type=int, default=defaults.num_threads, help="CPU threads per model")
     group.add_argument(
@@ -70,6 +77,7 @@ def options_from_args(args: argparse.Namespace, *, output_needs_landmarks: bool 
         keypoint_model=args.keypoints,
         landmark_model=landmark_model,
         min_person_score=args.min_score,
+        max_people=args.max_people,
         num_threads=args.threads,
         whole_body=args.whole_body,
         hand_model=args.hand_model,

@@ -31,6 +31,7 @@ from posekit.image.assembly import assemble_poses, hands_only_poses
 from posekit.image.occlusion import reread_hidden_people
 from posekit.image.options import EstimatorOptions
 from posekit.image.people import StageClock, blazepose_to_coco17, check_image, pose_nms, roi_from_coco17
+from posekit.image.scoring import person_scores
 from posekit.landmarks.blazepose import BlazePoseLandmarker, BlazePoseLandmarks
 from posekit.landmarks.face import FaceMeshLandmarker
 from posekit.landmarks.hand import HandLandmarker, HandRecrop
@@ -81,6 +82,7 @@ class PoseEstimator:
             self._movenet = MoveNetMultiPose(
                 make(model_path("movenet_multipose_lightning.tflite"), threads),
                 min_score=self.options.detector_min_score,
+                min_tile_px=self.options.min_tile_px,
             )
         else:
             self._blazepose_detector = BlazePoseDetector(make(model_path("pose_detection.tflite"), threads))
@@ -155,7 +157,10 @@ class PoseEstimator:
         keep = pose_nms(coco_xy, coco_conf, candidates.boxes_xyxy, scores, self.options.pose_nms_oks)
         if self._keypoint_model is not None and self.options.reread_hidden:
             keep = self._reread_dropped(image_rgb, candidates, coco_xy, coco_conf, scores, keep)
-        keep = keep[scores[keep] >= self.options.min_person_score]
+        # Pose NMS and re-reads rank by the raw evidence; people are reported by their calibrated score.
+        scores = person_scores(candidates.scores, coco_conf)
+        keep = keep[np.argsort(-scores[keep], kind="stable")]
+        keep = keep[scores[keep] >= self.options.min_person_score][: self.options.max_people]
         clock.lap("post")
         logger.debug("%d candidates, %d people after pose NMS and min score", len(candidates), len(keep))
         people = candidates.select(keep)

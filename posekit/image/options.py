@@ -33,7 +33,13 @@ class EstimatorOptions:
       See :attr:`resolved_landmark_model`.
     * ``landmark_refine``: run BlazePose twice, the second time on the ROI its own alignment
       points give (as MediaPipe does across frames).
-    * ``min_person_score``: people scoring below this are dropped.
+    * ``min_person_score``: people scoring below this are dropped; a person's score is the
+      expected OKS of their pose (:mod:`posekit.image.scoring`). ``max_people``: at most this
+      many people per image, the best scored (no other limit: crowds are tiled, see
+      ``min_tile_px``).
+    * ``min_tile_px``: images whose shorter side is at least this are searched at several
+      scales: the whole image, then overlapping square tiles of the short side, half of it, and
+      so on down to this size (0: whole image only); a crowd of small people is found in full.
     * ``pose_nms_oks``: two poses this similar (OKS) are one person.
     * ``reread_hidden``: when the keypoint model's reading of a detected person is dropped as a
       duplicate of someone kept (it read the person in front), read that box again with the kept
@@ -55,8 +61,10 @@ class EstimatorOptions:
     keypoint_model: KeypointModel = "thunder"
     landmark_model: LandmarkModel = "auto"
     landmark_refine: bool = False
-    min_person_score: float = 0.05
+    min_person_score: float = 0.25
     detector_min_score: float = 0.1
+    min_tile_px: int = 512
+    max_people: int = 1000
     pose_nms_oks: float = 0.5
     reread_hidden: bool = True
     num_threads: int = 2
@@ -75,6 +83,8 @@ class EstimatorOptions:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise UsageError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        if self.max_people < 1:
+            raise UsageError(f"max_people must be at least 1, got {self.max_people}")
         if self.hand_model not in ("lite", "full"):
             raise UsageError(f"hand_model must be lite or full; got {self.hand_model!r}")
         if self.whole_body and self.landmark_model == "none":
