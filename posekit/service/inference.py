@@ -107,9 +107,12 @@ class StreamPool:
         video.reset()
         return video
 
-    def release(self, video: VideoPoseEstimator) -> None:
+    def release(self, video: VideoPoseEstimator, *, reuse: bool = True) -> None:
+        """``reuse=False``: a frame may still be running on it (timed out); it is dropped, not reset."""
         with self._lock:
             self.active -= 1
+            if not reuse:
+                return
             idle = self._idle.setdefault(video.options, [])
             if len(idle) < self.max_streams:
                 idle.append(video)

@@ -69,6 +69,7 @@ class StreamSession:
         self.frames = 0
         self.opened_s = time.monotonic()
         self.last_timestamp_s: float | None = None
+        self.timed_out = False
 
     def timestamp(self, given: float | None) -> float:
         timestamp_s = given if given is not None else time.monotonic() - self.opened_s
@@ -136,7 +137,13 @@ async def _serve(websocket: WebSocket, state: ServiceState, session: StreamSessi
             timestamp_s = session.timestamp(given_timestamp)
             given_timestamp = None
             answer = await state.limiter.run(functools.partial(session.frame, data, timestamp_s), admit=False)
-        except (InputError, UsageError, WorkTimeout) as exc:
+        except WorkTimeout as exc:
+            # The frame still runs on its worker thread: this tracker cannot take another one.
+            session.timed_out = True
+            await websocket.send_text(json.dumps({"type": "error", "frame_index": session.frames, "detail": str(exc)}))
+            await websocket.close(CLOSE_TRY_LATER, "frame time limit exceeded")
+            return
+        except (InputError, UsageError) as exc:
             await websocket.send_text(json.dumps({"type": "error", "frame_index": session.frames, "detail": str(exc)}))
             continue
         state.metrics.add_frames("stream", 1, len(answer["people"]))
@@ -166,6 +173,7 @@ def router(state: ServiceState) -> APIRouter:
         except ServiceBusy as exc:
             await _refuse(websocket, 503, str(exc), CLOSE_TRY_LATER)
             return
+        session = None
         try:
             session = StreamSession(video, _make_analyzer(query), state.config.max_upload_bytes)
             await websocket.accept()
@@ -177,7 +185,7 @@ def router(state: ServiceState) -> APIRouter:
         except WebSocketDisconnect:
             pass
         finally:
-            state.streams.release(video)
+            state.streams.release(video, reuse=session is not None and not session.timed_out)
 
     return api
 

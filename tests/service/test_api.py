@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from posekit import PoseEstimator
 from posekit.io.formats import poses_to_record
@@ -152,6 +153,13 @@ def test_request_time_limit_gives_504(tmp_path: Path) -> None:
         answer = slow.post("/v1/poses", content=JPEG, headers={"content-type": "image/jpeg"})
         assert answer.status_code == 504 and "longer than" in answer.json()["detail"]
         assert slow.get("/healthz").status_code == 200
+        with slow.websocket_connect("/v1/stream?analysis=false") as socket:
+            socket.receive_json()
+            socket.send_bytes(JPEG)
+            assert "longer than" in socket.receive_json()["detail"]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                socket.receive_json()
+            assert closed.value.code == 1013  # a timed-out tracker takes no more frames
 
 
 def test_api_key_is_required_when_configured(tmp_path: Path) -> None:
