@@ -197,10 +197,11 @@ class PoseEstimator:
         """``keep`` with the people pose NMS dropped and a re-read found; fills their readings
         and scores into ``coco_xy``, ``coco_conf`` and ``scores`` in place."""
         # Only candidates that could still reach the minimum score (confidence <= 1).
+        best_reachable = person_scores(candidates.scores, np.ones_like(coco_conf))
         dropped = [
             int(i)
             for i in np.argsort(-scores, kind="stable")
-            if i not in keep and candidates.scores[i] >= self.options.min_person_score
+            if i not in keep and best_reachable[i] >= self.options.min_person_score
         ]
         found = reread_hidden_people(
             image_rgb,
