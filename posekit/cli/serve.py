@@ -76,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"posekit: cannot use --data {args.data}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"posekit: serving on {args.host}, reachable from other machines", file=sys.stderr)
+        print(f"posekit: binding {args.host}: reachable from other machines", file=sys.stderr)
+    print(
+        f"posekit: serving http://{args.host}:{args.port}/ (API reference at /docs), data in {args.data}",
+        file=sys.stderr,
+    )
     logging.getLogger("posekit.service").setLevel(logging.INFO)
     uvicorn.run(
         create_app(config),
