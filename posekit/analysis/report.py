@@ -1,0 +1,144 @@
+"""Plots (PNG, matplotlib's Agg backend) and one self-contained HTML report; they read results,
+they compute nothing."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from posekit.io.writers import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    from posekit.analysis.run import TrackAnalysis
+
+_MAX_PLOT_POINTS = 4000  # long tracks are thinned for drawing only
+
+
+def _figure_png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+def angles_plot(analysis: TrackAnalysis) -> bytes:
+    """Angles over time, reps shaded, heel strikes marked."""
+    from matplotlib.figure import Figure
+
+    track = analysis.track
+    time = track.timestamp_s
+    step = max(1, time.size // _MAX_PLOT_POINTS)
+    figure = Figure(figsize=(9, 3.6))
+    axes = figure.add_subplot()
+    for name, values in analysis.angles.items():
+        if np.isfinite(values).any():
+            axes.plot(time[::step], values[::step], linewidth=1, label=name)
+    for rep in analysis.reps:
+        axes.axvspan(time[rep.start], time[rep.end], color="tab:green", alpha=0.12)
+        axes.axvline(time[rep.peak], color="tab:green", linewidth=0.8)
+    if analysis.gait:
+        for row, side in analysis.gait["heel_strikes"]:
+            axes.axvline(time[row], color="tab:orange" if side == "left" else "tab:blue", linewidth=0.6, linestyle=":")
+    title = f"track {track.track_id}"
+    if analysis.exercise:
+        title += f": {len(analysis.reps)} x {analysis.exercise}"
+    axes.set_title(title)
+    axes.set_xlabel("time (s)")
+    axes.set_ylabel("degrees")
+    axes.legend(fontsize=6, ncol=4, loc="upper right")
+    figure.tight_layout()
+    return _figure_png(figure)
+
+
+def gait_plot(analysis: TrackAnalysis) -> bytes:
+    """Each heel's position ahead of the pelvis, heel strikes and toe offs marked, and stance."""
+    from matplotlib.figure import Figure
+
+    gait = analysis.gait or {}
+    events = gait["_events"]
+    time = analysis.track.timestamp_s
+    figure = Figure(figsize=(9, 3.2))
+    axes, bars = figure.subplots(1, 2, gridspec_kw={"width_ratios": [4, 1]})
+    for side, values, colour in (
+        ("left", events.forward_left, "tab:orange"),
+        ("right", events.forward_right, "tab:blue"),
+    ):
+        axes.plot(time, values, color=colour, linewidth=1, label=f"{side} heel ahead of pelvis")
+        strikes = [row for row, s in gait["heel_strikes"] if s == side]
+        offs = [row for row, s in gait["toe_offs"] if s == side]
+        axes.plot(time[strikes], values[strikes], "v", color=colour, label=f"{side} heel strike")
+        axes.plot(time[offs], values[offs], "^", color=colour, markerfacecolor="none", label=f"{side} toe off")
+    axes.set_title(
+        f"track {analysis.track.track_id}: {gait['steps']} steps, {gait['cadence_steps_per_min']:.0f} steps/min"
+    )
+    axes.set_xlabel("time (s)")
+    axes.set_ylabel("body heights")
+    axes.legend(fontsize=6, ncol=3)
+    stance = gait["stance_fraction"]
+    bars.bar(
+        ["left", "right"],
+        [np.nan_to_num(stance["left"]), np.nan_to_num(stance["right"])],
+        color=["tab:orange", "tab:blue"],
+    )
+    bars.set_ylim(0, 1)
+    bars.set_title("stance fraction")
+    figure.tight_layout()
+    return _figure_png(figure)
+
+
+def _table(entry: dict[str, Any]) -> str:
+    rows = [f"<tr><th>frames</th><td>{entry['first_frame']}–{entry['last_frame']}</td></tr>"]
+    reps = entry.get("repetitions")
+    if reps:
+        rows.append(f"<tr><th>repetitions</th><td>{reps['count']} × {html.escape(reps['exercise'])}</td></tr>")
+        for number, rep in enumerate(reps["reps"], 1):
+            rows.append(
+                f"<tr><td>rep {number}</td><td>frames {rep['start_frame']}–{rep['peak_frame']}–{rep['end_frame']}, "
+                f"{rep['range_deg']}°, {rep['duration_s']} s</td></tr>"
+            )
+    gait = entry.get("gait")
+    if gait:
+        rows.append(
+            f"<tr><th>gait</th><td>{gait['steps']} steps, {gait['cadence_steps_per_min']} steps/min, step "
+            f"{gait['step_time_s']['mean']} s, stance L {gait['stance_fraction']['left']} / R "
+            f"{gait['stance_fraction']['right']}, symmetry index {gait['symmetry_index_pct']}%</td></tr>"
+        )
+    for name, stats in entry["angles"].items():
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{stats['min_deg']} … {stats['max_deg']}° (mean {stats['mean_deg']})</td></tr>"
+        )
+    for note in entry.get("notes", []):
+        rows.append(f"<tr><th>note</th><td>{html.escape(note)}</td></tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def write_report(out_dir: Path, summary: dict[str, Any], analyses: list[TrackAnalysis]) -> None:
+    """``plots/track_<id>_angles.png`` (and ``_gait.png``) and ``report.html`` with them embedded."""
+    plots = out_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    sections = []
+    for entry, analysis in zip(summary["tracks"], analyses, strict=True):
+        images = []
+        if any(np.isfinite(v).any() for v in analysis.angles.values()):
+            images.append(("angles", angles_plot(analysis)))
+        if analysis.gait:
+            images.append(("gait", gait_plot(analysis)))
+        tags = []
+        for kind, png in images:
+            atomic_write_bytes(plots / f"track_{entry['track_id']}_{kind}.png", png)
+            encoded = base64.b64encode(png).decode("ascii")
+            tags.append(f'<img alt="track {entry["track_id"]} {kind}" src="data:image/png;base64,{encoded}">')
+        sections.append(f"<section><h2>Person (track {entry['track_id']})</h2>{_table(entry)}{''.join(tags)}</section>")
+    page = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>posekit analysis</title><style>"
+        "body{font-family:sans-serif;margin:1.5em;max-width:70em}table{border-collapse:collapse;margin:.5em 0}"
+        "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;font-size:13px}img{max-width:100%;display:block}"
+        "</style></head><body>"
+        f"<h1>Movement analysis</h1><p>{html.escape(str(summary['source']))}: {summary['frames']} frames at "
+        f"{summary['fps']:.2f} fps, {len(summary['tracks'])} tracks.</p>{''.join(sections)}</body></html>"
+    )
+    atomic_write_text(out_dir / "report.html", page)
