@@ -163,6 +163,7 @@ def router(state: ServiceState) -> APIRouter:
         try:
             query = StreamQuery.model_validate(params)
             options = query.video_options(state.config.threads)
+            analyzer = _make_analyzer(query)  # an unknown exercise is refused here
         except (ValidationError, UsageError) as exc:
             detail = str(exc).splitlines()[0] if isinstance(exc, UsageError) else _first_error(exc)
             await _refuse(websocket, 422, detail, CLOSE_POLICY)
@@ -175,7 +176,7 @@ def router(state: ServiceState) -> APIRouter:
             return
         session = None
         try:
-            session = StreamSession(video, _make_analyzer(query), state.config.max_upload_bytes)
+            session = StreamSession(video, analyzer, state.config.max_upload_bytes)
             await websocket.accept()
             hello = {"type": "hello", "analysis": session.analyzer is not None, "options": query.model_dump()}
             if query.analysis and session.analyzer is None:

@@ -96,6 +96,7 @@ def test_webcam_mode_streams_frames_and_gets_tracked_people_back(tmp_path: Path)
     )
     with live_server(tmp_path / "data") as server, browser(free_port(), *camera) as page:
         page.navigate(server.url + "/")
+        page.wait_for("!!window.posekit.health")
         page.evaluate("document.getElementById('webcam-start').click()")
         page.wait_for("window.posekit.received >= 60", timeout_s=60)
         stats = page.evaluate("({...window.posekit, lastRecord: null})")
@@ -106,3 +107,5 @@ def test_webcam_mode_streams_frames_and_gets_tracked_people_back(tmp_path: Path)
     assert stats["withPeople"] >= 0.8 * stats["received"]  # the person on the treadmill is found
     assert any(isinstance(track_id, int) for track_id in stats["ids"])  # tracked: ids come back
     assert stats["sent"] - stats["received"] <= 1  # at most one frame in flight
+    if stats["health"]["analysis"]:  # the live analysis (angles, reps) comes back per person
+        assert stats["withAnalysis"] >= 0.8 * stats["withPeople"]

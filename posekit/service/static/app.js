@@ -10,7 +10,9 @@ const MIN_CONFIDENCE = 0.3;
 const LIVE_MAX_SIDE = 640;     // stream frames are downscaled to this (speed; see docs/service.md)
 
 // What the browser test reads: counts of the live stream and the last image answer.
-window.posekit = { sent: 0, received: 0, withPeople: 0, ids: [], fps: 0, lastRecord: null, imageURL: null };
+window.posekit = {
+  sent: 0, received: 0, withPeople: 0, withAnalysis: 0, ids: [], fps: 0, lastRecord: null, imageURL: null,
+};
 
 function apiKey() { return $("api-key").value.trim(); }
 function headers(extra = {}) {
@@ -263,6 +265,7 @@ async function startWebcam() {
     sendFrame();  // the next frame goes out while this answer is drawn
     window.posekit.received += 1;
     if (message.people.length) window.posekit.withPeople += 1;
+    if (message.analysis && Object.keys(message.analysis).length) window.posekit.withAnalysis += 1;
     for (const person of message.people) live && live.ids.add(person.track_id);
     window.posekit.ids = live ? [...live.ids] : [];
     if (shown) ctx.putImageData(shown, 0, 0);
@@ -299,6 +302,16 @@ function stopWebcam() {
   $("webcam-stop").disabled = true;
   setStatus("Webcam stopped.");
 }
+
+// The analysis box only where the server has the analysis.
+fetch("/healthz").then((answer) => answer.json()).then((health) => {
+  window.posekit.health = health;
+  if (!health.analysis) {
+    $("analysis").checked = false;
+    $("analysis").disabled = true;
+    $("analysis").parentElement.title = "posekit.analysis is not installed on the server";
+  }
+}).catch(() => {});
 
 // --- wiring ------------------------------------------------------------------------------------
 
