@@ -192,16 +192,20 @@ def _image_oks(gts: list[dict[str, Any]], dts: list[dict[str, Any]], sigmas: np.
     """One image's ground truths, its best ``max_dets`` detections by score, and their OKS ``(d, g)``."""
     order = np.argsort([-d["score"] for d in dts], kind="mergesort")[:max_dets]
     dts = [dts[i] for i in order]
-    oks = np.zeros((len(dts), len(gts)))
-    if gts and dts:
-        oks = compute_oks(
-            np.array([g["keypoints"] for g in gts], dtype=np.float64).reshape(len(gts), -1, 3),
-            np.array([g["area"] for g in gts], dtype=np.float64),
-            np.array([g["bbox"] for g in gts], dtype=np.float64),
-            np.array([d["keypoints"] for d in dts], dtype=np.float64),
-            sigmas,
-        )
-    return gts, dts, oks
+    return gts, dts, entries_oks(gts, dts, sigmas)
+
+
+def entries_oks(gts: list[dict[str, Any]], dts: list[dict[str, Any]], sigmas: np.ndarray) -> np.ndarray:
+    """OKS ``(d, g)`` between COCO results entries and annotations (zeros when either is empty)."""
+    if not gts or not dts:
+        return np.zeros((len(dts), len(gts)))
+    return compute_oks(
+        np.array([g["keypoints"] for g in gts], dtype=np.float64).reshape(len(gts), -1, 3),
+        np.array([g["area"] for g in gts], dtype=np.float64),
+        np.array([g["bbox"] for g in gts], dtype=np.float64),
+        np.array([d["keypoints"] for d in dts], dtype=np.float64),
+        sigmas,
+    )
 
 
 def _area_curve(per_image: list[_ImageOks], area_range: tuple[float, float]) -> tuple[np.ndarray, np.ndarray] | None:

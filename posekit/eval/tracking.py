@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from posekit.eval.oks import evaluate_keypoints
-from posekit.geometry import compute_oks
+from posekit.eval.oks import entries_oks, evaluate_keypoints
 from posekit.track.assignment import match
 
 
@@ -76,13 +75,7 @@ def evaluate_tracking(
             misses += len(gts)
             false_positives += len(dts)
             continue
-        oks = compute_oks(
-            np.array([g["keypoints"] for g in gts], dtype=np.float64).reshape(len(gts), -1, 3),
-            np.array([g["area"] for g in gts], dtype=np.float64),
-            np.array([g["bbox"] for g in gts], dtype=np.float64),
-            np.array([d["keypoints"] for d in dts], dtype=np.float64),
-            sigmas,
-        ).T  # (gts, dts)
+        oks = entries_oks(gts, dts, sigmas).T  # (gts, dts)
         for gi, di in zip(*np.nonzero(oks >= oks_threshold), strict=True):
             co_matched[gts[gi]["track_id"], dts[di].get("track_id")] += 1
         rows, cols, unmatched_gts, unmatched_dts = match(1.0 - oks, 1.0 - oks_threshold)
