@@ -81,6 +81,10 @@ class Ledger:
         connection = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
         try:
             connection.execute("PRAGMA synchronous=FULL")
+            # Checkpoint often and keep the WAL file small: on a nearly full disk the ledger must
+            # still have room to record what failed.
+            connection.execute("PRAGMA wal_autocheckpoint=16")
+            connection.execute("PRAGMA journal_size_limit=131072")
             yield connection
         finally:
             connection.close()

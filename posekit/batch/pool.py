@@ -28,7 +28,7 @@ from posekit.batch.items import ItemResult, WorkItem
 logger = logging.getLogger(__name__)
 
 _POLL_S = 0.2
-_PROGRESS_EVERY_S = 0.5
+_PROGRESS_EVERY_S = 0.25
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -69,7 +69,7 @@ def _worker_main(
 
 
 class _ProgressReporter:
-    """A worker's ``on_progress``: sends progress at most every half second, and ends the worker
+    """A worker's ``on_progress``: sends progress at most every quarter second, and ends the worker
     if its driver is gone (where the parent-death signal is not available)."""
 
     def __init__(self, results: Any, worker_name: str, item_id: str, parent_pid: int) -> None:
@@ -94,6 +94,11 @@ class _Worker:
     process: BaseProcess
     tasks: Any
     item: WorkItem | None = None
+
+    @property
+    def label(self) -> str:
+        """As the worker's own TaskRunner names itself: ``w1@host:pid``."""
+        return f"{self.name}@{os.uname().nodename}:{self.process.pid}"
 
 
 class LocalPool:
@@ -129,7 +134,7 @@ class LocalPool:
                 for worker in workers:
                     if worker.item is None and waiting and worker.process.is_alive():
                         worker.item = waiting.pop(0)
-                        events.started(worker.item, worker.name)
+                        events.started(worker.item, worker.label)
                         worker.tasks.put(worker.item.to_dict())
                 self._handle_messages(workers, waiting, events, block=True)
                 self._replace_dead(workers, waiting, out_dir, events)

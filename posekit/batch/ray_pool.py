@@ -76,7 +76,12 @@ class RayPool:
         if ray.is_initialized():
             return False
         if self.address in ("", "local"):
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+            ray.init(
+                num_cpus=os.cpu_count() or 1,
+                include_dashboard=False,
+                log_to_driver=False,
+                _node_ip_address="127.0.0.1",  # a Ray of its own stays on loopback
+            )
         else:
             ray.init(address=self.address, log_to_driver=False)
         return True

@@ -12,6 +12,7 @@ apply to every item. --status DIR prints what the ledger holds.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -112,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
     except PosekitError as exc:
         display.close()
         print(f"posekit: batch: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, OSError) as exc:  # e.g. a full disk under the ledger itself
+        display.close()
+        print(f"posekit: batch: cannot write {args.out}: {exc}; finished items are kept, run again", file=sys.stderr)
         return 2
     display.close()
     _print_report(report, args.out)
