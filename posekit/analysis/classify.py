@@ -117,7 +117,7 @@ class PoseClassifier:
         votes = self.votes(points)
         votes[~sound] = np.nan
         fps = 1.0 / max(1e-6, float(np.median(np.diff(timestamp_s)))) if timestamp_s.size > 1 else 30.0
-        width = max(1, int(self.smooth_s * fps))
+        width = max(1, min(timestamp_s.size, int(self.smooth_s * fps)))
         kernel = np.ones(width) / width
         known = np.isfinite(votes).all(axis=1)
         filled = np.where(known[:, None], votes, 0.0)
@@ -128,7 +128,7 @@ class PoseClassifier:
         for start, stop in valid_runs(label >= 0):
             edges = np.flatnonzero(np.diff(label[start:stop])) + 1 + start
             bounds = [start, *edges.tolist(), stop]
-            found += [(a, b, self.classes[int(label[a])]) for a, b in zip(bounds, bounds[1:]) if b - a >= width // 2]
+            found += [(a, b, self.classes[int(label[a])]) for a, b in zip(bounds, bounds[1:], strict=False) if b - a >= width // 2]
         return found
 
     def leave_one_out_accuracy(self, groups: np.ndarray) -> float:

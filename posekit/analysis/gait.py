@@ -93,7 +93,7 @@ def body_height_per_frame(points: Points, fps: float) -> np.ndarray | None:
 
 def _detrended(values: np.ndarray, fps: float, window_s: float = 2.0) -> np.ndarray:
     """values minus their moving mean over ``window_s`` (NaN-aware)."""
-    width = max(3, int(window_s * fps))
+    width = max(1, min(values.size, int(window_s * fps)))
     kernel = np.ones(width) / width
     finite = np.isfinite(values)
     filled = np.where(finite, values, 0.0)
@@ -211,8 +211,13 @@ def _mean_sd(values: list[float]) -> dict[str, float]:
 
 
 def _intervals(times: np.ndarray, limit: float) -> np.ndarray:
+    """Intervals between events, those a missed or doubled event made (off the median by half) left out."""
     steps = np.diff(times)
-    return steps[(steps > 0) & (steps < limit)]
+    steps = steps[(steps > 0) & (steps < limit)]
+    if steps.size == 0:
+        return steps
+    typical = float(np.median(steps))
+    return steps[(steps > 0.5 * typical) & (steps < 1.5 * typical)]
 
 
 def gait_measures(events: GaitEvents, timestamp_s: np.ndarray, points: Points, world: Points | None = None) -> dict:
@@ -223,9 +228,10 @@ def gait_measures(events: GaitEvents, timestamp_s: np.ndarray, points: Points, w
     by_side = {side: np.array([timestamp_s[r] for r, s in strikes if s == side]) for side in ("left", "right")}
     strides = np.concatenate([_intervals(by_side[s], 2 * MAX_STRIDE_S) for s in by_side])
     step_by_side = {side: [] for side in ("left", "right")}
-    for (prev_row, _), (row, side) in zip(strikes, strikes[1:]):
+    typical = float(np.median(step_times)) if step_times.size else MAX_STRIDE_S
+    for (prev_row, _), (row, side) in zip(strikes, strikes[1:], strict=False):
         step = timestamp_s[row] - timestamp_s[prev_row]
-        if 0 < step < MAX_STRIDE_S:
+        if 0.5 * typical < step < 1.5 * typical:
             step_by_side[side].append(float(step))
     stance = {side: _stance_fraction(events, timestamp_s, side) for side in ("left", "right")}
     left, right = np.mean(step_by_side["left"] or [np.nan]), np.mean(step_by_side["right"] or [np.nan])
@@ -255,7 +261,7 @@ def _stance_fraction(events: GaitEvents, timestamp_s: np.ndarray, side: str) -> 
     strikes = [r for r, s in events.heel_strikes if s == side]
     offs = np.array([r for r, s in events.toe_offs if s == side])
     fractions = []
-    for start, stop in zip(strikes, strikes[1:]):
+    for start, stop in zip(strikes, strikes[1:], strict=False):
         inside = offs[(offs > start) & (offs < stop)] if offs.size else offs
         stride = timestamp_s[stop] - timestamp_s[start]
         if inside.size == 1 and 0 < stride < 2 * MAX_STRIDE_S:
@@ -267,7 +273,7 @@ def _double_support(events: GaitEvents, timestamp_s: np.ndarray) -> float:
     """Share of the time both feet are down: each heel strike to the other foot's next toe off."""
     strikes = events.heel_strikes
     total, support = 0.0, 0.0
-    for (row, side), (next_row, _) in zip(strikes, strikes[1:]):
+    for (row, side), (next_row, _) in zip(strikes, strikes[1:], strict=False):
         step = timestamp_s[next_row] - timestamp_s[row]
         if not 0 < step < MAX_STRIDE_S:
             continue

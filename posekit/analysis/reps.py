@@ -26,17 +26,17 @@ Points = Mapping[str, np.ndarray]
 
 
 def _mean_of(names: tuple[str, ...]) -> Callable[[Points], np.ndarray | None]:
+    """The mean of the named angles where any is known (one side stands in for both)."""
+
     def signal(points: Points) -> np.ndarray | None:
-        values = [v for v in angles_from_points(points, names).values()]
+        values = list(angles_from_points(points, names).values())
         if not values:
             return None
         stacked = np.vstack(values)
-        with np.errstate(all="ignore"):
-            return np.where(
-                np.isfinite(stacked).any(axis=0),
-                np.nanmean(np.where(np.isfinite(stacked), stacked, np.nan), axis=0),
-                np.nan,
-            )
+        known = np.isfinite(stacked)
+        count = known.sum(axis=0)
+        total = np.where(known, stacked, 0.0).sum(axis=0)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
     return signal
 
@@ -57,8 +57,17 @@ def wrists_above_shoulders(points: Points) -> np.ndarray | None:
     torso = torso_length(points)
     if torso is None or "left_wrist" not in points or "right_wrist" not in points:
         return None
-    lower_wrist_y = np.fmax(points["left_wrist"][:, 1], points["right_wrist"][:, 1])
+    lower_wrist_y = np.maximum(points["left_wrist"][:, 1], points["right_wrist"][:, 1])  # NaN if either is
     return (points["mid_shoulder"][:, 1] - lower_wrist_y) / torso
+
+
+def elbows_above_shoulders(points: Points) -> np.ndarray | None:
+    """Height of the lower elbow above the shoulders' mean, in torso lengths."""
+    torso = torso_length(points)
+    if torso is None or "left_elbow" not in points or "right_elbow" not in points:
+        return None
+    lower_elbow_y = np.maximum(points["left_elbow"][:, 1], points["right_elbow"][:, 1])
+    return (points["mid_shoulder"][:, 1] - lower_elbow_y) / torso
 
 
 def feet_apart(points: Points) -> np.ndarray | None:
@@ -70,15 +79,17 @@ def feet_apart(points: Points) -> np.ndarray | None:
 
 
 _ARMS_OVERHEAD = 0.3  # lower wrist this many torso lengths above the shoulders
+_ELBOWS_UP = 0.1  # and the lower elbow this many
 _FEET_APART = 0.8  # ankles this many torso lengths apart
 
 
 def jumping_jack_score(points: Points) -> np.ndarray | None:
-    """min(arms-overhead, feet-apart), each 1.0 at its threshold: >= 1 only when both hold."""
-    arms, feet = wrists_above_shoulders(points), feet_apart(points)
-    if arms is None or feet is None:
+    """min(wrists overhead, elbows up, feet apart), each 1.0 at its threshold: >= 1 only when all
+    hold; NaN when any point is missing (a missing arm never passes for a raised one)."""
+    arms, elbows, feet = wrists_above_shoulders(points), elbows_above_shoulders(points), feet_apart(points)
+    if arms is None or elbows is None or feet is None:
         return None
-    return np.fmin(arms / _ARMS_OVERHEAD, feet / _FEET_APART)
+    return np.minimum(np.minimum(arms / _ARMS_OVERHEAD, elbows / _ELBOWS_UP), feet / _FEET_APART)
 
 
 def trunk_lean(points: Points) -> np.ndarray | None:
