@@ -128,7 +128,11 @@ class PoseClassifier:
         for start, stop in valid_runs(label >= 0):
             edges = np.flatnonzero(np.diff(label[start:stop])) + 1 + start
             bounds = [start, *edges.tolist(), stop]
-            found += [(a, b, self.classes[int(label[a])]) for a, b in zip(bounds, bounds[1:], strict=False) if b - a >= width // 2]
+            found += [
+                (a, b, self.classes[int(label[a])])
+                for a, b in zip(bounds, bounds[1:], strict=False)
+                if b - a >= width // 2
+            ]
         return found
 
     def leave_one_out_accuracy(self, groups: np.ndarray) -> float:

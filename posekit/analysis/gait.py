@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import signal as scipy_signal
@@ -227,7 +228,7 @@ def gait_measures(events: GaitEvents, timestamp_s: np.ndarray, points: Points, w
     step_times = _intervals(times, MAX_STRIDE_S)
     by_side = {side: np.array([timestamp_s[r] for r, s in strikes if s == side]) for side in ("left", "right")}
     strides = np.concatenate([_intervals(by_side[s], 2 * MAX_STRIDE_S) for s in by_side])
-    step_by_side = {side: [] for side in ("left", "right")}
+    step_by_side: dict[str, list[float]] = {side: [] for side in ("left", "right")}
     typical = float(np.median(step_times)) if step_times.size else MAX_STRIDE_S
     for (prev_row, _), (row, side) in zip(strikes, strikes[1:], strict=False):
         step = timestamp_s[row] - timestamp_s[prev_row]
@@ -237,7 +238,7 @@ def gait_measures(events: GaitEvents, timestamp_s: np.ndarray, points: Points, w
     left, right = np.mean(step_by_side["left"] or [np.nan]), np.mean(step_by_side["right"] or [np.nan])
     cadence = 60.0 / float(np.mean(step_times)) if step_times.size else float("nan")
     lengths = [abs(float(events.forward_left[r] - events.forward_right[r])) for r, _ in strikes]
-    measures = {
+    measures: dict[str, Any] = {
         "steps": len(strikes),
         "cadence_steps_per_min": cadence,
         "heel_strikes": strikes,

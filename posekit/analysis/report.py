@@ -109,7 +109,8 @@ def _table(entry: dict[str, Any]) -> str:
         )
     for name, stats in entry["angles"].items():
         rows.append(
-            f"<tr><td>{html.escape(name)}</td><td>{stats['min_deg']} … {stats['max_deg']}° (mean {stats['mean_deg']})</td></tr>"
+            f"<tr><td>{html.escape(name)}</td>"
+            f"<td>{stats['min_deg']} … {stats['max_deg']}° (mean {stats['mean_deg']})</td></tr>"
         )
     for note in entry.get("notes", []):
         rows.append(f"<tr><th>note</th><td>{html.escape(note)}</td></tr>")

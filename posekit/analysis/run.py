@@ -221,7 +221,8 @@ def events_csv(analyses: list[TrackAnalysis]) -> str:
         tid, frames = analysis.track.track_id, analysis.track.frame_index
         for number, rep in enumerate(analysis.reps, 1):
             rows.append(
-                f"{tid},rep,,{frames[rep.start]},{frames[rep.end]},{analysis.exercise} #{number} peak {frames[rep.peak]} range {rep.range_deg:.1f} deg"
+                f"{tid},rep,,{frames[rep.start]},{frames[rep.end]},"
+                f"{analysis.exercise} #{number} peak {frames[rep.peak]} range {rep.range_deg:.1f} deg"
             )
         if analysis.gait:
             for key, label in (("heel_strikes", "heel_strike"), ("toe_offs", "toe_off")):

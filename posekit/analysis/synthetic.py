@@ -55,7 +55,8 @@ class Motion:
 
     Side-specific entries are keyed ``right_*``/``left_*``; a missing one is 0. Hip and shoulder
     flexion are measured from straight down (not from the trunk); ``trunk_lean`` tilts the trunk
-    forward; the elbow bends in the ``arm_plane`` ("sagittal" or "frontal"); ``pelvis`` maps time to world metres ``(n, 3)`` of the mid-hip;
+    forward; the elbow bends in the ``arm_plane`` ("sagittal" or "frontal"); ``pelvis`` maps time
+    to world metres ``(n, 3)`` of the mid-hip;
     ``heading`` is the walking direction in the world's x-z plane, degrees from +x towards +z.
     """
 

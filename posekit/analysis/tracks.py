@@ -88,7 +88,7 @@ class _Builder:
 
     frames: list[int] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
-    people: dict[int, dict[str, list[Any]]] = field(default_factory=dict)
+    people: dict[int, dict[str, Any]] = field(default_factory=dict)
     image_size: tuple[int, int] | None = None
     source: str = ""
 
@@ -156,7 +156,7 @@ def _add_record(builder: _Builder, record: dict[str, Any]) -> None:
 
 def _read_csv(path: Path) -> Recording:
     builder = _Builder(source=str(path))
-    per_row: dict[tuple[int, int, str], dict[str, list[float]]] = {}
+    per_row: dict[tuple[int, int, str], dict[str, list[float | None]]] = {}
     frame_rows: dict[int, int] = {}
     try:
         with path.open("r", encoding="utf-8", newline="") as handle:
@@ -422,5 +422,5 @@ def tracks_from_arrays(
         np.asarray(list(timestamp_s), dtype=np.float64),
         points,
         None if world is None else np.asarray(world, np.float64),
-        np.isfinite(points["coco17"][..., 0]).any(axis=1),
+        np.asarray(np.isfinite(points["coco17"][..., 0]).any(axis=1)),
     )

@@ -12,7 +12,19 @@ import sys
 from collections.abc import Sequence
 
 from posekit import __version__
-from posekit.cli import analyze, batch, calibrate, demo, eval3d, evaluate, evaluate_track, predict, serve, track, triangulate
+from posekit.cli import (
+    analyze,
+    batch,
+    calibrate,
+    demo,
+    eval3d,
+    evaluate,
+    evaluate_track,
+    predict,
+    serve,
+    track,
+    triangulate,
+)
 
 COMMANDS = {
     "predict": predict,

@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     print("tracks (id, frames, bone spread mm, share triangulated, share feet):")
     for row in report["tracks"]:
         print(
-            f"  {row['track_id']:4d} {row['frames']:6d} {row['bone_spread_mm']:7.1f} {row['share_triangulated']:6.3f} {row['share_feet']:6.3f}"
+            f"  {row['track_id']:4d} {row['frames']:6d} {row['bone_spread_mm']:7.1f} "
+            f"{row['share_triangulated']:6.3f} {row['share_feet']:6.3f}"
         )
     if args.out is not None:
         atomic_write_json(args.out, _finite(report))

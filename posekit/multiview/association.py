@@ -160,8 +160,7 @@ class MultiViewTracker:
             distance_px = np.linalg.norm(delta, axis=-1) * self.rig.focal[view]
             valid = (people.confidence[None] >= min_conf) & np.isfinite(distance_px)
             masked = np.where(valid, distance_px, np.nan)
-            with np.errstate(all="ignore"):
-                cost = np.nanmedian(masked, axis=-1) / np.maximum(people.height_px[None], 1.0)
+            cost = fast_nanmedian(masked) / np.maximum(people.height_px[None], 1.0)
             cost[valid.sum(axis=-1) < 4] = np.inf
             for t, track in enumerate(tracks):
                 same = people.track_id == track.members_2d.get(view, -2)
@@ -277,6 +276,16 @@ class MultiViewTracker:
             track.members_2d = {view: int(views[view].track_id[index]) for view, index in person.members.items()}
             out.append(replace(person, track_id=track.track_id))
         return out
+
+
+def fast_nanmedian(values: np.ndarray) -> np.ndarray:
+    """Median over the last axis ignoring NaN (NaN where all are): a sort, faster than
+    ``np.nanmedian`` on the many small arrays here."""
+    ordered = np.sort(values, axis=-1)  # NaN sorts last
+    count = np.isfinite(values).sum(axis=-1)
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[..., None], axis=-1)[..., 0]
+    high = np.take_along_axis(ordered, np.maximum(count // 2, 0)[..., None], axis=-1)[..., 0]
+    return np.where(count > 0, 0.5 * (low + high), np.nan)
 
 
 def _pose_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -80,7 +80,7 @@ def _qualisys_camera(path: Path, node: ET.Element) -> Camera:
             ]
         )
         keys = ("radialDistortion1", "radialDistortion2", "tangentalDistortion1", "tangentalDistortion2")
-        distortion = [float(i.get(key, 0.0)) for key in keys] + [float(i.get("radialDistortion3", 0.0))]
+        distortion = np.array([float(i.get(key, 0.0)) for key in keys] + [float(i.get("radialDistortion3", 0.0))])
     except (KeyError, ValueError) as exc:
         raise UnreadableInputError(str(path), f"camera {node.get('serial')}: bad value ({exc})") from exc
     rotation = _QUALISYS_TO_OPENCV @ rows

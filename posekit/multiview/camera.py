@@ -47,7 +47,7 @@ class Camera:
         distortion[: given.size] = given
         rotation = np.asarray(self.rotation, dtype=np.float64)
         if rotation.shape in ((3,), (3, 1), (1, 3)):
-            rotation = cv2.Rodrigues(rotation.reshape(3, 1))[0]
+            rotation = np.asarray(cv2.Rodrigues(rotation.reshape(3, 1))[0], dtype=np.float64)
         object.__setattr__(self, "matrix", _frozen(self.matrix, (3, 3), "matrix"))
         object.__setattr__(self, "distortion", _frozen(distortion, (5,), "distortion"))
         object.__setattr__(self, "rotation", _frozen(rotation, (3, 3), "rotation"))

@@ -99,7 +99,7 @@ def find_checkerboard(image: np.ndarray, board: BoardSpec) -> np.ndarray | None:
             corners = cv2.cornerSubPix(image, corners, (11, 11), (-1, -1), criteria)
             if pattern != (board.cols, board.rows):
                 corners = corners.reshape(board.cols, board.rows, 1, 2).transpose(1, 0, 2, 3).reshape(-1, 1, 2)
-            return corners
+            return corners.reshape(-1, 1, 2)
     return None
 
 
@@ -128,7 +128,7 @@ def detect_views(
         else:
             corners, ids, _, _ = charuco[1].detectBoard(image)
             if ids is not None and len(ids) >= 6:
-                objects, points = charuco[0].matchImagePoints(corners, ids)
+                objects, points = charuco[0].matchImagePoints(corners, ids)  # type: ignore[call-overload]
                 views[name] = (objects.reshape(-1, 3).astype(np.float32), points.reshape(-1, 1, 2).astype(np.float32))
         size = size or this_size
         if name not in views:
@@ -159,7 +159,9 @@ def calibrate_intrinsics(
         errors = {}
         for name, obj, pts, rvec, tvec in zip(names, objects, points, rvecs, tvecs, strict=True):
             projected, _ = cv2.projectPoints(obj, rvec, tvec, matrix, distortion)
-            errors[name] = float(np.sqrt(np.mean(np.sum((projected - pts) ** 2, axis=-1))))
+            errors[name] = float(
+                np.sqrt(np.mean(np.sum((projected.reshape(-1, 2) - pts.reshape(-1, 2)) ** 2, axis=-1)))
+            )
         median = float(np.median(list(errors.values())))
         worst = max(errors, key=lambda n: errors[n])
         if errors[worst] > max(max_error_ratio * median, 0.5) and len(views) > min_views:

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 def _colour(track_id: int) -> tuple[int, int, int]:
     hue = (track_id * 47) % 180
-    bgr = cv2.cvtColor(np.uint8([[[hue, 220, 255]]]), cv2.COLOR_HSV2BGR)[0, 0]
+    bgr = cv2.cvtColor(np.array([[[hue, 220, 255]]], dtype=np.uint8), cv2.COLOR_HSV2BGR)[0, 0]
     return int(bgr[0]), int(bgr[1]), int(bgr[2])
 
 
@@ -67,7 +67,7 @@ def render_projected(camera: Camera, reconstruction: Reconstruction, video: Path
             image = draw_projected(frame.image_bgr, camera, reconstruction, frame.index)
             if writer is None:
                 writer = cv2.VideoWriter(
-                    str(temp), cv2.VideoWriter_fourcc(*"mp4v"), reconstruction.fps, image.shape[1::-1]
+                    str(temp), cv2.VideoWriter.fourcc(*"mp4v"), reconstruction.fps, image.shape[1::-1]
                 )
             writer.write(image)
     if writer is None:
@@ -83,7 +83,7 @@ def plot_frame(reconstruction: Reconstruction, frame: int, limits: np.ndarray, s
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(size_px / 100, size_px / 100), dpi=100)
-    FigureCanvasAgg(figure)
+    canvas = FigureCanvasAgg(figure)
     axes = figure.add_subplot(projection="3d")
     for track in reconstruction.tracks:
         if not track.present[frame]:
@@ -102,8 +102,8 @@ def plot_frame(reconstruction: Reconstruction, frame: int, limits: np.ndarray, s
     axes.set_ylabel("y (m)")
     axes.set_zlabel("z (m)")
     axes.set_title(f"frame {frame}  t = {frame / reconstruction.fps:.2f} s")
-    figure.canvas.draw()
-    rgba = np.asarray(figure.canvas.buffer_rgba())
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
     return cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR)
 
 
@@ -127,7 +127,7 @@ def render_plot(reconstruction: Reconstruction, out_path: Path) -> Path:
     for frame in range(reconstruction.frame_count):
         image = plot_frame(reconstruction, frame, limits)
         if writer is None:
-            writer = cv2.VideoWriter(str(temp), cv2.VideoWriter_fourcc(*"mp4v"), reconstruction.fps, image.shape[1::-1])
+            writer = cv2.VideoWriter(str(temp), cv2.VideoWriter.fourcc(*"mp4v"), reconstruction.fps, image.shape[1::-1])
         writer.write(image)
     if writer is not None:
         writer.release()

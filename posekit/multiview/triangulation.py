@@ -58,17 +58,23 @@ class Triangulated:
 
 
 def dlt(projection: np.ndarray, normalised: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Weighted DLT of ``N`` points: ``(N, 3)``, NaN where the weights leave fewer than two views."""
+    """Weighted DLT of ``N`` points: ``(N, 3)``, NaN where the weights leave fewer than two views.
+
+    Solved as the inhomogeneous least squares (the point's w = 1) through batched 3x3 normal
+    equations: several times faster than an eigen-decomposition per point, and the same for
+    points in front of the cameras."""
     uv = np.nan_to_num(normalised)
     w = weight[..., None]  # (V, N, 1)
     rows_u = w * (uv[..., 0:1] * projection[:, None, 2] - projection[:, None, 0])  # (V, N, 4)
     rows_v = w * (uv[..., 1:2] * projection[:, None, 2] - projection[:, None, 1])
     a = np.concatenate([rows_u, rows_v], axis=0).transpose(1, 0, 2)  # (N, 2V, 4)
-    _, vectors = np.linalg.eigh(np.einsum("nri,nrj->nij", a, a))
-    homogeneous = vectors[..., 0]  # eigenvector of the smallest eigenvalue
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xyz = homogeneous[:, :3] / homogeneous[:, 3:4]
-    xyz[(weight > 0).sum(axis=0) < 2] = np.nan
+    left = a[..., :3]
+    normal = left.transpose(0, 2, 1) @ left
+    rhs = -(left.transpose(0, 2, 1) @ a[..., 3:4])[..., 0]
+    enough = (weight > 0).sum(axis=0) >= 2
+    normal[~enough] = np.eye(3)
+    xyz = np.linalg.solve(normal + 1e-12 * np.eye(3), rhs[..., None])[..., 0]
+    xyz[~enough] = np.nan
     return xyz
 
 
@@ -80,7 +86,7 @@ def reprojection_px(rig: RigArrays, xyz: np.ndarray, normalised: np.ndarray) -> 
 
 def project_normalised(rig: RigArrays, xyz: np.ndarray) -> np.ndarray:
     """``(V, N, 2)`` undistorted normalised image coordinates of world points ``(N, 3)``."""
-    camera_xyz = np.einsum("vij,nj->vni", rig.projection[:, :, :3], xyz) + rig.projection[:, None, :, 3]
+    camera_xyz = xyz[None] @ rig.projection[:, :, :3].transpose(0, 2, 1) + rig.projection[:, None, :, 3]
     with np.errstate(divide="ignore", invalid="ignore"):
         projected = camera_xyz[..., :2] / camera_xyz[..., 2:3]
     projected[camera_xyz[..., 2] <= 0] = np.nan
@@ -98,17 +104,18 @@ def triangulate(
     weight = np.where(usable, confidence, 0.0)
     best_inliers = usable.copy()
     if views > 2:
-        best_votes = np.full(count, -1.0)
-        for a, b in combinations(range(views), 2):
-            pair = np.zeros_like(weight)
-            pair[[a, b]] = weight[[a, b]]
-            xyz = dlt(rig.projection, normalised, pair)
-            error = reprojection_px(rig, xyz, normalised)
-            inliers = usable & (error < options.inlier_px)
-            votes = (inliers * weight).sum(axis=0) - 1e-4 * np.nansum(np.where(inliers, error, 0.0), axis=0)
-            better = votes > best_votes
-            best_votes = np.where(better, votes, best_votes)
-            best_inliers[:, better] = inliers[:, better]
+        # Every pair of views proposes each point: all pairs in one batch of P * N points.
+        pairs = list(combinations(range(views), 2))
+        pair_weight = np.zeros((views, len(pairs), count))
+        for p, (a, b) in enumerate(pairs):
+            pair_weight[[a, b], p] = weight[[a, b]]
+        tiled = np.broadcast_to(normalised[:, None], (views, len(pairs), count, 2)).reshape(views, -1, 2)
+        xyz = dlt(rig.projection, tiled, pair_weight.reshape(views, -1))
+        error = reprojection_px(rig, xyz, tiled).reshape(views, len(pairs), count)
+        inliers = usable[:, None] & (error < options.inlier_px)  # (V, P, N)
+        votes = (inliers * weight[:, None]).sum(axis=0) - 1e-4 * np.where(inliers, error, 0.0).sum(axis=0)
+        best = np.argmax(votes, axis=0)  # (N,)
+        best_inliers = np.take_along_axis(inliers, best[None, None, :], axis=1)[:, 0]
     final_weight = np.where(best_inliers, weight, 0.0)
     xyz = dlt(rig.projection, normalised, final_weight)
     xyz = refine(rig, xyz, normalised, final_weight, options.refine_iterations)
@@ -130,17 +137,18 @@ def refine(rig: RigArrays, xyz: np.ndarray, normalised: np.ndarray, weight: np.n
     target = np.nan_to_num(normalised[:, ok])
     points = xyz[ok]
     for _ in range(iterations):
-        camera_xyz = np.einsum("vij,mj->vmi", rotation, points) + translation[:, None]  # (V, M, 3)
+        camera_xyz = points[None] @ rotation.transpose(0, 2, 1) + translation[:, None]  # (V, M, 3)
         z = np.where(np.abs(camera_xyz[..., 2:3]) < 1e-9, 1e-9, camera_xyz[..., 2:3])
         residual = camera_xyz[..., :2] / z - target  # (V, M, 2)
         # d(x/z)/dX = (R0 - u R2) / z ; d(y/z)/dX = (R1 - v R2) / z
         u, v = camera_xyz[..., 0:1] / z, camera_xyz[..., 1:2] / z
         jac_u = (rotation[:, None, 0] - u * rotation[:, None, 2]) / z  # (V, M, 3)
         jac_v = (rotation[:, None, 1] - v * rotation[:, None, 2]) / z
-        normal = np.einsum("vmi,vmj->mij", w * jac_u, jac_u) + np.einsum("vmi,vmj->mij", w * jac_v, jac_v)
-        gradient = np.einsum("vmi,vm->mi", w * jac_u, residual[..., 0]) + np.einsum(
-            "vmi,vm->mi", w * jac_v, residual[..., 1]
-        )
+        jac = np.concatenate([jac_u, jac_v], axis=0).transpose(1, 0, 2)  # (M, 2V, 3)
+        weighted = jac * np.concatenate([w, w], axis=0).transpose(1, 0, 2)
+        normal = weighted.transpose(0, 2, 1) @ jac
+        stacked = np.concatenate([residual[..., 0], residual[..., 1]], axis=0).T  # (M, 2V)
+        gradient = (weighted.transpose(0, 2, 1) @ stacked[..., None])[..., 0]
         normal += 1e-9 * np.eye(3)
         points = points - np.linalg.solve(normal, gradient[..., None])[..., 0]
     xyz[ok] = points

@@ -67,8 +67,9 @@ def test_page_runs_a_video_job_and_plays_it_with_skeletons(tmp_path: Path) -> No
     ):
         page.navigate(server.url + "/")
         page.set_file("#file-input", DEMO_VIDEO)
-        # Chromium cannot decode this clip's MPEG-4 part 2: the page then plays the skeletons alone.
+        # Chromium cannot decode this clip's MPEG-4 part 2: the page then draws the server's frames.
         page.wait_for("document.getElementById('status').textContent.includes('frames tracked')", timeout_s=90)
+        assert page.wait_for("window.posekit.previewFrames", timeout_s=30) == 24
         page.wait_for("document.querySelectorAll('#people tr').length > 1", timeout_s=20)
         links = page.evaluate("[...document.querySelectorAll('#downloads a')].map((a) => a.textContent)")
         size = page.evaluate("[document.getElementById('view').width, document.getElementById('view').height]")

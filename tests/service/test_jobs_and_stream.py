@@ -54,6 +54,18 @@ def test_track_job_gives_the_same_people_as_the_library(client: TestClient) -> N
     assert sum(len(line["people"]) for line in lines) >= 8  # a street of people
 
 
+def test_preview_gives_downscaled_frames_of_the_upload(client: TestClient) -> None:
+    job_id = client.post("/v1/jobs?max_frames=4", content=VIDEO, headers={"content-type": "video/mp4"}).json()["job_id"]
+    wait_for_job(client, job_id)
+    frames = client.get(f"/v1/jobs/{job_id}/preview?stride=2&max_side=384").json()["frames"]
+    assert [f["frame_index"] for f in frames] == list(range(0, 24, 2))
+    import base64
+
+    image = cv2.imdecode(np.frombuffer(base64.b64decode(frames[0]["jpeg"]), np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape[:2] == (288, 384)  # 768x576 scaled to a longest side of 384
+    assert client.get(f"/v1/jobs/{job_id}/preview?max_frames=100000").status_code == 422
+
+
 def test_zip_holds_every_output_whole_and_delete_removes_the_job(client: TestClient) -> None:
     job_id = client.post("/v1/jobs?max_frames=3", content=VIDEO, headers={"content-type": "video/mp4"}).json()["job_id"]
     status = wait_for_job(client, job_id)

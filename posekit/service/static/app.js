@@ -174,17 +174,17 @@ async function runVideo(file) {
   const lines = await (await fetch(jsonl.url, { headers: headers() })).text();
   const frames = lines.split("\n").filter(Boolean).map((line) => JSON.parse(line));
   setStatus(`${frames.length} frames tracked; playing.`);
-  await playWithSkeletons(file, frames);
+  await playWithSkeletons(file, frames, jobId, state.frames_total || frames.length);
 }
 
-async function playWithSkeletons(file, frames) {
+async function playWithSkeletons(file, frames, jobId, total) {
   video.src = URL.createObjectURL(file);
   const playable = await new Promise((resolve) => {
     video.onloadeddata = () => resolve(true);
     video.onerror = () => resolve(false);
     setTimeout(() => resolve(false), 5000);
   });
-  if (!playable) { playSkeletonsOnly(frames); return; }
+  if (!playable) { await playFromPreview(frames, jobId, total); return; }
   view.width = video.videoWidth;
   view.height = video.videoHeight;
   const frameAt = (t) => {
@@ -204,20 +204,46 @@ async function playWithSkeletons(file, frames) {
   await video.play().catch(() => paint());
 }
 
-// The browser cannot decode this video (e.g. MPEG-4 part 2): the skeletons alone, at the video's pace.
-function playSkeletonsOnly(frames) {
-  setStatus(`${frames.length} frames tracked; this browser cannot play the video itself: skeletons only.`);
+// The browser cannot decode this video's codec (e.g. MPEG-4 part 2): the server's downscaled
+// frames of it (at most 300) under the skeletons, at the video's pace; dark if even those fail.
+async function playFromPreview(frames, jobId, total) {
+  const stride = Math.max(1, Math.ceil(total / 300));
+  let stills = [];
+  try {
+    const answer = await fetch(`/v1/jobs/${jobId}/preview?stride=${stride}`, { headers: headers() });
+    if (answer.ok) {
+      const preview = await answer.json();
+      stills = await Promise.all(preview.frames.map((still) => new Promise((resolve) => {
+        const image = new Image();
+        image.onload = () => resolve({ t: still.timestamp_s, image });
+        image.onerror = () => resolve(null);
+        image.src = `data:image/jpeg;base64,${still.jpeg}`;
+      })));
+      stills = stills.filter(Boolean);
+    }
+  } catch (error) { stills = []; }
+  setStatus(`${frames.length} frames tracked; this browser cannot play the video's codec: ` +
+    (stills.length ? "showing the server's frames of it." : "skeletons only."));
+  window.posekit.previewFrames = stills.length;
   const [height, width] = frames[0].image_size;
   view.width = width;
   view.height = height;
   const started = performance.now();
   const duration = frames[frames.length - 1].timestamp_s + 0.1;
+  const latest = (list, t, time) => {
+    let best = list[0];
+    for (const item of list) { if (time(item) <= t + 1e-3) best = item; else break; }
+    return best;
+  };
   const paint = async () => {
     const t = ((performance.now() - started) / 1000) % duration;
-    let record = frames[0];
-    for (const f of frames) { if (f.timestamp_s <= t) record = f; else break; }
-    ctx.fillStyle = "#222";
-    ctx.fillRect(0, 0, width, height);
+    const record = latest(frames, t, (f) => f.timestamp_s);
+    if (stills.length) {
+      ctx.drawImage(latest(stills, record.timestamp_s, (s) => s.t).image, 0, 0, width, height);
+    } else {
+      ctx.fillStyle = "#222";
+      ctx.fillRect(0, 0, width, height);
+    }
     await drawPeople(record);
     showPeople(record);
     if (!live) requestAnimationFrame(paint);
