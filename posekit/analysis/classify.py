@@ -135,27 +135,26 @@ class PoseClassifier:
             ]
         return found
 
-    def leave_one_out_accuracy(self, groups: np.ndarray) -> float:
-        """Accuracy predicting each example group (one image or clip) from all the others."""
+    def leave_one_out_accuracy(self, groups: np.ndarray, mirrored: np.ndarray | None = None) -> float:
+        """Share of example poses predicted right from all the other examples (one image or clip
+        is one group, left out whole); ``mirrored`` the examples' mirrored embeddings, used as
+        :meth:`votes` uses them."""
         correct = total = 0
         for group in np.unique(groups):
             members = groups == group
-            votes = self._votes_from_embeddings(self.embeddings[members], members)
-            predicted = np.argmax(votes, axis=1)
-            correct += int(np.sum(predicted == self.labels[members]))
+            distance = _distances(self.embeddings[members], self.embeddings)
+            if self.mirror and mirrored is not None:
+                distance = np.fmin(distance, _distances(mirrored[members], self.embeddings))
+            distance[:, members] = np.inf
+            distance = np.where(np.isfinite(distance), distance, np.inf)
+            k = min(self.k, max(1, int((~members).sum())))
+            nearest = np.argsort(distance, axis=1)[:, :k]
+            votes = np.zeros((int(members.sum()), len(self.classes)))
+            for column in range(k):
+                votes[np.arange(votes.shape[0]), self.labels[nearest[:, column]]] += 1.0
+            correct += int(np.sum(np.argmax(votes, axis=1) == self.labels[members]))
             total += int(members.sum())
         return correct / total if total else float("nan")
-
-    def _votes_from_embeddings(self, queries: np.ndarray, exclude: np.ndarray) -> np.ndarray:
-        distance = _distances(queries, self.embeddings)
-        distance[:, exclude] = np.inf
-        distance = np.where(np.isfinite(distance), distance, np.inf)
-        k = min(self.k, max(1, int((~exclude).sum())))
-        nearest = np.argsort(distance, axis=1)[:, :k]
-        out = np.zeros((queries.shape[0], len(self.classes)))
-        for column in range(k):
-            out[np.arange(out.shape[0]), self.labels[nearest[:, column]]] += 1.0
-        return out
 
     def save(self, path: Path) -> None:
         atomic_write_json(
@@ -195,18 +194,20 @@ class PoseClassifier:
 
 def fit(
     examples: Sequence[tuple[str, str, Mapping[str, np.ndarray]]], *, k: int = 5, mirror: bool = True
-) -> tuple[PoseClassifier, np.ndarray]:
-    """A classifier from ``(class, example id, named points)`` and each row's example group."""
+) -> tuple[PoseClassifier, np.ndarray, np.ndarray]:
+    """A classifier from ``(class, example id, named points)``, each row's example group and the
+    rows' mirrored embeddings (for :meth:`PoseClassifier.leave_one_out_accuracy`)."""
     classes = tuple(sorted({c for c, _, _ in examples}))
-    rows, labels, groups = [], [], []
+    rows, mirrored, labels, groups = [], [], [], []
     group_ids: dict[str, int] = {}
     for class_name, example_id, points in examples:
         vectors = embed(points)
         keep = np.isfinite(vectors).sum(axis=1) > vectors.shape[1] // 2
         rows.append(vectors[keep])
+        mirrored.append(embed(points, mirror=True)[keep])
         labels += [classes.index(class_name)] * int(keep.sum())
         groups += [group_ids.setdefault(example_id, len(group_ids))] * int(keep.sum())
     if not labels:
         raise InputError("examples", "no usable poses in the examples")
     model = PoseClassifier(classes, np.concatenate(rows), np.asarray(labels, np.int64), k, mirror)
-    return model, np.asarray(groups)
+    return model, np.asarray(groups), np.concatenate(mirrored)

@@ -167,13 +167,17 @@ def gait_events(points: Points, fps: float, sound: np.ndarray | None = None) -> 
     ``points``: named points (:func:`~posekit.analysis.tracks.body_points`); ``sound`` ``(n,)``
     rows where the track can be trusted (gaps and swaps excluded).
     """
-    if "mid_hip" not in points:
-        return None
+    events, _ = find_gait(points, fps, sound)
+    return events
+
+
+def find_gait(points: Points, fps: float, sound: np.ndarray | None = None) -> tuple[GaitEvents | None, str]:
+    """:func:`gait_events` and, when there are none, why (for the summary's notes)."""
     height = body_height(points)
-    scale = body_height_per_frame(points, fps)
+    scale = body_height_per_frame(points, fps) if "mid_hip" in points else None
     feet = {(s, p): _foot(points, s, p) for s in ("left", "right") for p in ("heel", "toe")}
     if scale is None or any(v is None for v in feet.values()):
-        return None
+        return None, "no gait: hips, knees or feet not seen"
     pelvis = points["mid_hip"].copy()
     if sound is not None:
         pelvis[~sound] = np.nan
@@ -181,15 +185,29 @@ def gait_events(points: Points, fps: float, sound: np.ndarray | None = None) -> 
     rel = {key: low_pass(foot - pelvis, fps, cutoff) / scale[:, None] for key, foot in feet.items() if foot is not None}
     axis = walking_axis(rel["left", "heel"], rel["right", "heel"], pelvis, scale, fps)
     if axis is None:
-        return None
+        return None, "no gait: too few frames with both feet seen"
     forward = {key: value @ axis for key, value in rel.items()}
     raw_difference = forward["left", "heel"] - forward["right", "heel"]
     difference = _detrended(raw_difference, fps)
     strength, stride_s = periodicity(difference, fps, MIN_STRIDE_S, MAX_STRIDE_S)
     low, high = robust_range(difference)
     passing = abs(float(np.nanmedian(raw_difference))) < 0.35 * (high - low)  # feet pass each other
-    if strength < 0.3 or not high - low >= MIN_FEET_RANGE or not passing:
-        return None
+    if not high - low >= MIN_FEET_RANGE:
+        return None, "not walking: the feet do not move against each other"
+    if strength < 0.3:
+        return None, f"not walking: the feet do not alternate periodically (stride {MIN_STRIDE_S}-{MAX_STRIDE_S} s)"
+    if not passing:
+        return None, "not walking: one foot stays ahead of the other (the feet never pass)"
+    strikes, offs = _side_events(forward, fps, stride_s)
+    if len(strikes) < 4:
+        return None, f"not walking: {len(strikes)} heel strikes found (needs 4)"
+    return GaitEvents(strikes, offs, forward["left", "heel"], forward["right", "heel"], axis, height), ""
+
+
+def _side_events(
+    forward: Mapping[tuple[str, str], np.ndarray], fps: float, stride_s: float
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Heel strikes (heel furthest ahead) and toe offs (toe furthest behind), sides alternating."""
     strikes, offs, weights = [], [], {}
     for side in ("left", "right"):
         heel, toe = forward[side, "heel"], forward[side, "toe"]
@@ -199,10 +217,7 @@ def gait_events(points: Points, fps: float, sound: np.ndarray | None = None) -> 
         for row in _events(-toe, fps, stride_s, robust_range(toe)[1] - robust_range(toe)[0]):
             offs.append((int(row), side))
             weights[int(row), side] = float(-toe[row])
-    strikes, offs = _alternate(strikes, weights), _alternate(offs, weights)
-    if len(strikes) < 4:
-        return None
-    return GaitEvents(strikes, offs, forward["left", "heel"], forward["right", "heel"], axis, height)
+    return _alternate(strikes, weights), _alternate(offs, weights)
 
 
 def _mean_sd(values: list[float]) -> dict[str, float]:

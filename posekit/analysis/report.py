@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from posekit.analysis.run import TrackAnalysis
 
 _MAX_PLOT_POINTS = 4000  # long tracks are thinned for drawing only
+_SIDE_COLOURS = {"left": "tab:orange", "right": "tab:blue"}
 
 
 def _figure_png(figure: Any) -> bytes:
@@ -25,31 +26,51 @@ def _figure_png(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
-def angles_plot(analysis: TrackAnalysis) -> bytes:
-    """Angles over time, reps shaded, heel strikes marked."""
-    from matplotlib.figure import Figure
+def _angle_groups(names: list[str]) -> dict[str, list[str]]:
+    """Angles by joint, the two sides of one joint in one panel (``left_knee_flexion`` -> ``knee_flexion``)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        side, _, rest = name.partition("_")
+        groups.setdefault(rest if side in ("left", "right") else name, []).append(name)
+    return groups
 
-    track = analysis.track
-    time = track.timestamp_s
-    step = max(1, time.size // _MAX_PLOT_POINTS)
-    figure = Figure(figsize=(9, 3.6))
-    axes = figure.add_subplot()
-    for name, values in analysis.angles.items():
-        if np.isfinite(values).any():
-            axes.plot(time[::step], values[::step], linewidth=1, label=name)
+
+def _mark_events(axes: Any, analysis: TrackAnalysis) -> None:
+    time = analysis.track.timestamp_s
     for rep in analysis.reps:
         axes.axvspan(time[rep.start], time[rep.end], color="tab:green", alpha=0.12)
         axes.axvline(time[rep.peak], color="tab:green", linewidth=0.8)
     if analysis.gait:
         for row, side in analysis.gait["heel_strikes"]:
-            axes.axvline(time[row], color="tab:orange" if side == "left" else "tab:blue", linewidth=0.6, linestyle=":")
-    title = f"track {track.track_id}"
+            axes.axvline(time[row], color=_SIDE_COLOURS[side], linewidth=0.6, linestyle=":")
+
+
+def angles_plot(analysis: TrackAnalysis) -> bytes:
+    """One panel per joint (left orange, right blue), reps shaded, heel strikes dotted."""
+    from matplotlib.figure import Figure
+
+    track = analysis.track
+    time = track.timestamp_s
+    step = max(1, time.size // _MAX_PLOT_POINTS)
+    shown = [name for name, values in analysis.angles.items() if np.isfinite(values).any()]
+    groups = _angle_groups(shown)
+    figure = Figure(figsize=(9, 1.0 + 1.25 * len(groups)))
+    panels = figure.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
+    for axes, (joint, names) in zip(panels, groups.items(), strict=True):
+        for name in names:
+            side = name.partition("_")[0]
+            colour = _SIDE_COLOURS.get(side, "tab:purple")
+            axes.plot(time[::step], analysis.angles[name][::step], color=colour, linewidth=1, label=side)
+        _mark_events(axes, analysis)
+        axes.set_ylabel(f"{joint.replace('_', ' ')}\n(deg)", fontsize=7)
+        axes.tick_params(labelsize=7)
+    title = f"track {track.track_id}: joint angles (left orange, right blue)"
     if analysis.exercise:
-        title += f": {len(analysis.reps)} x {analysis.exercise}"
-    axes.set_title(title)
-    axes.set_xlabel("time (s)")
-    axes.set_ylabel("degrees")
-    axes.legend(fontsize=6, ncol=4, loc="upper right")
+        title += f"; {len(analysis.reps)} x {analysis.exercise} shaded green"
+    if analysis.gait:
+        title += "; heel strikes dotted"
+    panels[0].set_title(title, fontsize=9)
+    panels[-1].set_xlabel("time (s)")
     figure.tight_layout()
     return _figure_png(figure)
 
@@ -117,6 +138,23 @@ def _table(entry: dict[str, Any]) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
+def _overview(summary: dict[str, Any]) -> str:
+    """One row per person, linking to their section."""
+    rows = ["<tr><th>person</th><th>frames</th><th>repetitions</th><th>gait</th><th>notes</th></tr>"]
+    for entry in summary["tracks"]:
+        reps = entry.get("repetitions")
+        gait = entry.get("gait")
+        counted = f"{reps['count']} × {html.escape(reps['exercise'])}" if reps else ""
+        walked = f"{gait['steps']} steps, {gait['cadence_steps_per_min']} steps/min" if gait else ""
+        notes = html.escape("; ".join(entry.get("notes", [])))
+        rows.append(
+            f"<tr><td><a href='#track-{entry['track_id']}'>track {entry['track_id']}</a></td>"
+            f"<td>{entry['first_frame']}–{entry['last_frame']}</td><td>{counted}</td><td>{walked}</td>"
+            f"<td>{notes}</td></tr>"
+        )
+    return "<table>" + "".join(rows) + "</table>"
+
+
 def write_report(out_dir: Path, summary: dict[str, Any], analyses: list[TrackAnalysis]) -> None:
     """``plots/track_<id>_angles.png`` (and ``_gait.png``) and ``report.html`` with them embedded."""
     plots = out_dir / "plots"
@@ -133,13 +171,17 @@ def write_report(out_dir: Path, summary: dict[str, Any], analyses: list[TrackAna
             atomic_write_bytes(plots / f"track_{entry['track_id']}_{kind}.png", png)
             encoded = base64.b64encode(png).decode("ascii")
             tags.append(f'<img alt="track {entry["track_id"]} {kind}" src="data:image/png;base64,{encoded}">')
-        sections.append(f"<section><h2>Person (track {entry['track_id']})</h2>{_table(entry)}{''.join(tags)}</section>")
+        sections.append(
+            f"<section id='track-{entry['track_id']}'><h2>Person (track {entry['track_id']})</h2>"
+            f"{_table(entry)}{''.join(tags)}</section>"
+        )
     page = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>posekit analysis</title><style>"
         "body{font-family:sans-serif;margin:1.5em;max-width:70em}table{border-collapse:collapse;margin:.5em 0}"
         "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;font-size:13px}img{max-width:100%;display:block}"
         "</style></head><body>"
         f"<h1>Movement analysis</h1><p>{html.escape(str(summary['source']))}: {summary['frames']} frames at "
-        f"{summary['fps']:.2f} fps, {len(summary['tracks'])} tracks.</p>{''.join(sections)}</body></html>"
+        f"{summary['fps']:.2f} fps, {len(summary['tracks'])} tracks.</p>{_overview(summary)}"
+        f"{''.join(sections)}</body></html>"
     )
     atomic_write_text(out_dir / "report.html", page)

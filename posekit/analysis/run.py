@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from posekit.analysis.angles import DEFAULT_ANGLES, angles_from_points, check_angle_names
-from posekit.analysis.gait import gait_events, gait_measures
+from posekit.analysis.gait import find_gait, gait_measures
 from posekit.analysis.reps import PRESETS, Repetition, auto_preset, check_exercise, count_reps_in
 from posekit.analysis.tracks import MAX_GAP_S, Recording, Track, body_points, load_recording, valid_runs
 from posekit.io.writers import atomic_write_json, atomic_write_text
@@ -81,8 +81,10 @@ def analyse_track(track: Track, options: AnalysisOptions, classifier: Any = None
     for a, b in segments:
         sound[a:b] = True
     if segments:
-        events = gait_events({k: np.where(sound[:, None], v, np.nan) for k, v in points.items()}, fps, sound)
-        if events is not None:
+        events, why_not = find_gait({k: np.where(sound[:, None], v, np.nan) for k, v in points.items()}, fps, sound)
+        if events is None:
+            result.notes.append(why_not)
+        else:
             world = body_points(track, world=True, cutoff_hz=cutoff) if track.world_xyz is not None else None
             result.gait = gait_measures(events, track.timestamp_s, points, world)
             result.gait["_events"] = events

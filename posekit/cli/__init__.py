@@ -16,6 +16,7 @@ from posekit.cli import (
     analyze,
     batch,
     calibrate,
+    classify,
     demo,
     eval3d,
     evaluate,
@@ -38,6 +39,7 @@ COMMANDS = {
     "eval-3d": eval3d,
     "batch": batch,
     "analyze": analyze,
+    "classify": classify,
 }
 
 
