@@ -36,13 +36,19 @@ def _angle_groups(names: list[str]) -> dict[str, list[str]]:
 
 
 def _mark_events(axes: Any, analysis: TrackAnalysis) -> None:
+    """Reps shaded and heel strikes dotted, one artist each however many there are (hour-long tracks)."""
     time = analysis.track.timestamp_s
-    for rep in analysis.reps:
-        axes.axvspan(time[rep.start], time[rep.end], color="tab:green", alpha=0.12)
-        axes.axvline(time[rep.peak], color="tab:green", linewidth=0.8)
+    span = axes.get_xaxis_transform()  # x in data, y 0..1 of the panel
+    if analysis.reps:
+        inside = np.zeros(time.size, bool)
+        for rep in analysis.reps:
+            inside[rep.start : rep.end + 1] = True
+        axes.fill_between(time, 0, 1, where=inside, transform=span, color="tab:green", alpha=0.12, linewidth=0)
+        axes.vlines(time[[rep.peak for rep in analysis.reps]], 0, 1, transform=span, color="tab:green", linewidth=0.8)
     if analysis.gait:
-        for row, side in analysis.gait["heel_strikes"]:
-            axes.axvline(time[row], color=_SIDE_COLOURS[side], linewidth=0.6, linestyle=":")
+        for side, colour in _SIDE_COLOURS.items():
+            rows = [row for row, s in analysis.gait["heel_strikes"] if s == side]
+            axes.vlines(time[rows], 0, 1, transform=span, color=colour, linewidth=0.6, linestyle=":")
 
 
 def angles_plot(analysis: TrackAnalysis) -> bytes:
@@ -88,7 +94,8 @@ def gait_plot(analysis: TrackAnalysis) -> bytes:
         ("left", events.forward_left, "tab:orange"),
         ("right", events.forward_right, "tab:blue"),
     ):
-        axes.plot(time, values, color=colour, linewidth=1, label=f"{side} heel ahead of pelvis")
+        step = max(1, time.size // _MAX_PLOT_POINTS)
+        axes.plot(time[::step], values[::step], color=colour, linewidth=1, label=f"{side} heel ahead of pelvis")
         strikes = [row for row, s in gait["heel_strikes"] if s == side]
         offs = [row for row, s in gait["toe_offs"] if s == side]
         axes.plot(time[strikes], values[strikes], "v", color=colour, label=f"{side} heel strike")

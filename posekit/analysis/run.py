@@ -239,7 +239,11 @@ def summary_of(recording: Recording, analyses: list[TrackAnalysis]) -> dict[str,
         "fps": round(recording.fps, 4),
         "frames": int(recording.frame_index.size),
         "tracks": [track_summary(a) for a in analyses],
-        **({"skipped_lines": recording.skipped_lines} if recording.skipped_lines else {}),
+        **(
+            {"skipped_lines": recording.skipped_lines, "first_skipped": recording.skipped_note}
+            if recording.skipped_lines
+            else {}
+        ),
     }
 
 

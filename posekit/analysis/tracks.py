@@ -15,13 +15,14 @@ import csv
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import signal as scipy_signal
 
+from posekit.analysis.track_lines import fast_record, numbers
 from posekit.errors import InputError
 from posekit.schemas import BLAZEPOSE33, BODY25
 
@@ -29,6 +30,11 @@ logger = logging.getLogger(__name__)
 
 MAX_GAP_S = 0.25
 """Gaps up to this long are interpolated linearly; longer ones stay NaN (docs/analysis.md)."""
+
+MIN_CONFIDENCE = 0.3
+"""Keypoints below this confidence are treated as missing: a sweep of the angle error against
+labels chose it (docs/analysis.md#angle-error); below it, short limbs read from unsure points
+make most of the large errors."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class Recording:
     image_size: tuple[int, int] | None
     tracks: list[Track]
     skipped_lines: int = 0
+    skipped_note: str = ""
+    """What the first skipped line was (``"line 180: Expecting ',' delimiter"``), for the one line a CLI prints."""
 
     @property
     def fps(self) -> float:
@@ -115,6 +123,7 @@ def load_recording(path: str | Path) -> Recording:
 def _read_jsonl(path: Path) -> Recording:
     builder = _Builder(source=str(path))
     skipped = 0
+    note = ""
     try:
         handle = path.open("r", encoding="utf-8")
     except OSError as exc:
@@ -124,16 +133,20 @@ def _read_jsonl(path: Path) -> Recording:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-                _add_record(builder, record)
+                fast = fast_record(line) if builder.frames else None  # the first line via json: source, size
+                if fast is None:
+                    _add_record(builder, json.loads(line))
+                else:
+                    _add_fast(builder, *fast)
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 skipped += 1
                 if skipped == 1:
-                    logger.warning("%s: line %d is not a whole frame record (%s); skipped", path, line_number, exc)
+                    note = f"line {line_number}: {exc}"
+                    logger.info("%s: line %d is not a whole frame record (%s); skipped", path, line_number, exc)
     if not builder.frames:
         what = "no frame records" if skipped else "empty file"
         raise InputError(str(path), f"{what}: not a posekit track JSONL with frames")
-    return _finish(builder, skipped)
+    return replace(_finish(builder, skipped), skipped_note=note)
 
 
 def _add_record(builder: _Builder, record: dict[str, Any]) -> None:
@@ -152,6 +165,17 @@ def _add_record(builder: _Builder, record: dict[str, Any]) -> None:
             builder.add(track_id, row, schema, values)
         if person.get("world_xyz") is not None:
             builder.add(track_id, row, "world_xyz", person["world_xyz"])
+
+
+def _add_fast(
+    builder: _Builder, frame_index: int, timestamp_s: float | None, people: list[tuple[int, dict[str, str]]]
+) -> None:
+    row = len(builder.frames)
+    builder.frames.append(frame_index)
+    builder.times.append(frame_index / 30.0 if timestamp_s is None else timestamp_s)
+    for track_id, arrays in people:
+        for schema, text in arrays.items():
+            builder.add(track_id, row, schema, text)
 
 
 def _read_csv(path: Path) -> Recording:
@@ -243,8 +267,9 @@ def _dense_track(
         if name in ("rows", "seen_rows"):
             continue
         source_rows = np.fromiter(by_row.keys(), dtype=np.int64, count=len(by_row))
-        values = np.array(list(by_row.values()), dtype=np.float64)
-        if values.ndim != 3 or values.shape[2] != 3:
+        values = numbers(list(by_row.values()))
+        if values is None:
+            logger.warning("track %d: %s points of unequal length; left out", track_id, name)
             continue
         dense = np.full((n, values.shape[1], 3), np.nan)
         dense[rank[source_rows] - first] = values
@@ -264,10 +289,16 @@ _SCHEMA_PREFERENCE = ("coco17", "blazepose33", "wholebody133", "halpe26", "halpe
 
 
 def _lookup(schema_points: Mapping[str, np.ndarray], name: str, min_confidence: float) -> np.ndarray | None:
-    """(n, 2) pixels of one named point, combined over the schemas that hold it (first preferred)."""
+    """(n, 2) pixels of one named point from the first schema holding it in each frame.
+
+    A later schema stands in only where an earlier one has no point at all (a frame without it),
+    never where the earlier one has it but unsure: BlazePose's reading of a joint MoveNet is
+    unsure of is worse than none (docs/analysis.md#angle-error).
+    """
     from posekit.schemas import SCHEMAS
 
     result: np.ndarray | None = None
+    held: np.ndarray | None = None
     for schema_name in _SCHEMA_PREFERENCE:
         if schema_name not in schema_points:
             continue
@@ -275,8 +306,13 @@ def _lookup(schema_points: Mapping[str, np.ndarray], name: str, min_confidence: 
         for candidate in _ALIASES.get(name, (name,)):
             if candidate in names:
                 values = schema_points[schema_name][:, names.index(candidate)]
+                here = (values[:, 2] > 0) & np.isfinite(values[:, 0])
                 xy = np.where((values[:, 2:3] >= min_confidence), values[:, :2], np.nan)
-                result = xy if result is None else np.where(np.isnan(result), xy, result)
+                if result is None or held is None:
+                    result, held = xy, here
+                else:
+                    result = np.where(held[:, None], result, xy)
+                    held = held | here
                 break
     return result
 
@@ -294,7 +330,7 @@ BODY_POINTS = (
 def body_points(
     track: Track,
     *,
-    min_confidence: float = 0.2,
+    min_confidence: float = MIN_CONFIDENCE,
     max_gap_s: float = MAX_GAP_S,
     cutoff_hz: float | None = None,
     world: bool = False,

@@ -105,11 +105,17 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"posekit: cannot use --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    _report(summary, args.out)
+    _report(summary, args.out, track_file)
     return 0
 
 
-def _report(summary: dict, out: Path) -> None:
+def _report(summary: dict, out: Path, track_file: Path) -> None:
+    if summary.get("skipped_lines"):
+        print(
+            f"posekit: {track_file}: skipped {summary['skipped_lines']} line(s) that are not whole frame "
+            f"records (first: {summary['first_skipped']})",
+            file=sys.stderr,
+        )
     for entry in summary["tracks"]:
         parts = [f"track {entry['track_id']} (frames {entry['first_frame']}-{entry['last_frame']})"]
         if "repetitions" in entry:
