@@ -141,7 +141,7 @@ async function runImage(file) {
   showPeople(record);
   const json = new Blob([JSON.stringify(record) + "\n"], { type: "application/json" });
   addDownload("poses (JSON)", URL.createObjectURL(json), `${file.name}.json`);
-  setStatus(`${record.people.length} people in ${file.name}.`);
+  setStatus(`${peopleCount(record.people.length)} in ${file.name}.`);
   window.posekit.imageDone = true;
 }
 
@@ -299,7 +299,7 @@ async function startWebcam() {
     drawReps(message);
     const seconds = (performance.now() - (live ? live.started : 0)) / 1000;
     window.posekit.fps = window.posekit.received / Math.max(seconds, 1e-3);
-    $("live-stats").textContent = `${window.posekit.fps.toFixed(1)} frames/s, ${message.people.length} people`;
+    $("live-stats").textContent = `${window.posekit.fps.toFixed(1)} frames/s, ${peopleCount(message.people.length)}`;
   };
   socket.onclose = (event) => { if (live) setStatus(`Stream closed (${event.code} ${event.reason || ""})`); };
   socket.onerror = () => setStatus("Stream error");
@@ -364,3 +364,7 @@ drop.addEventListener("drop", (event) => {
 });
 $("webcam-start").addEventListener("click", () => startWebcam().catch((e) => setStatus(`Webcam: ${e}`)));
 $("webcam-stop").addEventListener("click", stopWebcam);
+
+function peopleCount(count) {
+  return count === 1 ? "1 person" : `${count} people`;
+}
