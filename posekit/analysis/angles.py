@@ -306,3 +306,20 @@ def angles_from_points(points: Mapping[str, np.ndarray], names: Iterable[str]) -
         if values is not None:
             result[name] = values
     return result
+
+
+def conventions_table() -> str:
+    """The registry as a Markdown table (docs/analysis.md embeds it; a test keeps the two equal)."""
+    rows = [
+        "| angle | kind | points (in order) | method | zero | positive | range (deg) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for definition in sorted(
+        ANGLES.values(), key=lambda d: (d.kind, d.name.removeprefix("left_").removeprefix("right_"), d.name)
+    ):
+        low, high = definition.range_deg
+        rows.append(
+            f"| `{definition.name}` | {definition.kind} | {', '.join(definition.points)} | {definition.method} "
+            f"| {definition.zero} | {definition.positive} | {low:g} to {high:g} |"
+        )
+    return "\n".join(rows) + "\n"

@@ -274,27 +274,34 @@ def gait_measures(events: GaitEvents, timestamp_s: np.ndarray, points: Points, w
 
 
 def _stance_fraction(events: GaitEvents, timestamp_s: np.ndarray, side: str) -> float:
-    strikes = [r for r, s in events.heel_strikes if s == side]
-    offs = np.array([r for r, s in events.toe_offs if s == side])
-    fractions = []
-    for start, stop in zip(strikes, strikes[1:], strict=False):
-        inside = offs[(offs > start) & (offs < stop)] if offs.size else offs
-        stride = timestamp_s[stop] - timestamp_s[start]
-        if inside.size == 1 and 0 < stride < 2 * MAX_STRIDE_S:
-            fractions.append((timestamp_s[inside[0]] - timestamp_s[start]) / stride)
-    return float(np.mean(fractions)) if fractions else float("nan")
+    """Mean share of each stride (heel strike to the same heel's next) before that foot's toe off."""
+    strikes = np.array([r for r, s in events.heel_strikes if s == side], np.int64)
+    offs = np.array([r for r, s in events.toe_offs if s == side], np.int64)
+    if strikes.size < 2 or offs.size == 0:
+        return float("nan")
+    start, stop = strikes[:-1], strikes[1:]
+    first = np.searchsorted(offs, start, side="right")  # first toe off after each strike
+    after = np.searchsorted(offs, stop, side="left")  # toe offs before the next strike
+    stride = timestamp_s[stop] - timestamp_s[start]
+    good = (after - first == 1) & (stride > 0) & (stride < 2 * MAX_STRIDE_S)  # exactly one toe off inside
+    if not good.any():
+        return float("nan")
+    off_times = timestamp_s[offs[np.minimum(first, offs.size - 1)]]
+    return float(np.mean(((off_times - timestamp_s[start]) / stride)[good]))
 
 
 def _double_support(events: GaitEvents, timestamp_s: np.ndarray) -> float:
     """Share of the time both feet are down: each heel strike to the other foot's next toe off."""
     strikes = events.heel_strikes
+    offs = {side: np.array([r for r, s in events.toe_offs if s == side], np.int64) for side in ("left", "right")}
     total, support = 0.0, 0.0
     for (row, side), (next_row, _) in zip(strikes, strikes[1:], strict=False):
         step = timestamp_s[next_row] - timestamp_s[row]
         if not 0 < step < MAX_STRIDE_S:
             continue
-        other_offs = [r for r, s in events.toe_offs if s != side and row < r < next_row]
+        other = offs["right" if side == "left" else "left"]
+        position = int(np.searchsorted(other, row, side="right"))
         total += step
-        if other_offs:
-            support += timestamp_s[other_offs[0]] - timestamp_s[row]
+        if position < other.size and other[position] < next_row:
+            support += timestamp_s[other[position]] - timestamp_s[row]
     return float(support / total) if total > 0 else float("nan")

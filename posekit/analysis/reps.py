@@ -334,3 +334,19 @@ def auto_preset(points: Points, fps: float) -> ExercisePreset | None:
     if best is None:
         return None
     return ExercisePreset(f"auto:{best[1]}", best[1], best[1], "relative", 0.6, 0.3, 30.0)
+
+
+def presets_table() -> str:
+    """The exercise presets as a Markdown table (embedded in docs/analysis.md, kept equal by a test)."""
+    rows = [
+        "| exercise | signal | thresholds | enter | leave | least range | rep length (s) | counted only while |",
+        "|---|---|---|---:|---:|---:|---|---|",
+    ]
+    for preset in PRESETS.values():
+        gate = f"{preset.gate} in {preset.gate_range[0]:g}..{preset.gate_range[1]:g}" if preset.gate else ""
+        rows.append(
+            f"| `{preset.name}` | {preset.signal} (range reported: {preset.range_signal}) | {preset.thresholds} "
+            f"| {preset.enter:g} | {preset.leave:g} | {preset.min_range:g} | {preset.min_rep_s:g}-{preset.max_rep_s:g} "
+            f"| {gate} |"
+        )
+    return "\n".join(rows) + "\n"

@@ -202,17 +202,21 @@ def angles_csv(analyses: list[TrackAnalysis]) -> str:
     chunks = ["frame,time,track,angle,degrees\n"]
     for analysis in analyses:
         track = analysis.track
+        prefixes: list[str] | None = None  # "frame,time,track," once per track, shared by its angles
         for name, values in analysis.angles.items():
-            keep = np.isfinite(values)
-            if not keep.any():
+            keep = np.flatnonzero(np.isfinite(values))
+            if not keep.size:
                 continue
-            frames = track.frame_index[keep]
-            times = np.char.mod("%.4f", track.timestamp_s[keep])
-            degrees = np.char.mod("%.2f", values[keep])
-            prefix = np.char.add(np.char.add(frames.astype(str), ","), times)
-            middle = f",{track.track_id},{name},"
-            lines = np.char.add(np.char.add(prefix, middle), degrees)
-            chunks.append("\n".join(lines.tolist()) + "\n")
+            if prefixes is None:
+                times = track.timestamp_s.tolist()
+                prefixes = [
+                    f"{f},{t:.4f},{track.track_id}," for f, t in zip(track.frame_index.tolist(), times, strict=True)
+                ]
+            degrees = values[keep].tolist()
+            chunks.append(
+                "\n".join([f"{prefixes[i]}{name},{d:.2f}" for i, d in zip(keep.tolist(), degrees, strict=True)])
+            )
+            chunks.append("\n")
     return "".join(chunks)
 
 
