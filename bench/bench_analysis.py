@@ -35,7 +35,7 @@ from posekit import COCO17, EstimatorOptions, PoseEstimator  # noqa: E402
 from posekit.analysis import ANGLES, AnalysisOptions, angles_from_points, body_points, run_analysis  # noqa: E402
 from posekit.analysis import synthetic as sy  # noqa: E402
 from posekit.analysis.tracks import MIN_CONFIDENCE as DEFAULT_MIN_CONFIDENCE  # noqa: E402
-from posekit.analysis.tracks import tracks_from_arrays  # noqa: E402
+from posekit.analysis.tracks import tracks_from_arrays, with_midpoints  # noqa: E402
 
 SOURCES = ("coco_wholebody", "crowdpose", "ochuman", "mpii")
 _FOOT = {"left_toe": 0, "left_heel": 2, "right_toe": 3, "right_heel": 5}  # COCO-WholeBody foot_kpts order
@@ -49,13 +49,7 @@ def _label_points(annotation: dict) -> dict[str, np.ndarray]:
     if annotation.get("foot_kpts"):
         foot = np.asarray(annotation["foot_kpts"], np.float64).reshape(-1, 3)
         points.update({name: foot[i : i + 1, :2] for name, i in _FOOT.items() if foot[i, 2] > 0})
-    for centre, (a, b) in {
-        "mid_hip": ("left_hip", "right_hip"),
-        "mid_shoulder": ("left_shoulder", "right_shoulder"),
-    }.items():
-        if a in points and b in points:
-            points[centre] = (points[a] + points[b]) / 2
-    return points
+    return with_midpoints(points)
 
 
 def _oks(labelled: np.ndarray, area: float, predicted: np.ndarray) -> float:

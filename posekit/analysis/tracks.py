@@ -355,10 +355,15 @@ def body_points(
         if cutoff_hz is not None:
             cleaned = low_pass(cleaned, track.fps, cutoff_hz)
         points[name] = cleaned
-    for centre, (a, b) in {
-        "mid_hip": ("left_hip", "right_hip"),
-        "mid_shoulder": ("left_shoulder", "right_shoulder"),
-    }.items():
+    return with_midpoints(points)
+
+
+_MIDPOINTS = {"mid_hip": ("left_hip", "right_hip"), "mid_shoulder": ("left_shoulder", "right_shoulder")}
+
+
+def with_midpoints(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``points`` with ``mid_hip`` and ``mid_shoulder`` added where both of their ends are there."""
+    for centre, (a, b) in _MIDPOINTS.items():
         if a in points and b in points:
             points[centre] = (points[a] + points[b]) / 2
     return points
