@@ -183,6 +183,8 @@ def run_batch(
         started = time.perf_counter()
         if todo:
             _backend(options).run(todo, out_dir, driver)
+        # every item has ended (a killed worker may have left its half-written copy behind)
+        shutil.rmtree(out_dir / PARTIAL_DIR, ignore_errors=True)
         return BatchReport(
             total=len(items),
             done=driver.done,
